@@ -1,0 +1,133 @@
+"""Optimizers over the flat parameter vector.
+
+A step is a handful of vectorised in-place operations over the whole vector;
+no optimizer loops over layers. L-BFGS goes through ``scipy.optimize`` on the
+same ``loss_and_grad(theta)`` the stochastic solvers use.
+"""
+
+import numpy as np
+from scipy.optimize import minimize
+
+
+class SGD:
+    """Stochastic gradient descent with momentum and a learning-rate schedule.
+
+    ``learning_rate`` is ``"constant"``, ``"invscaling"`` (``learning_rate_init
+    / (t + 1) ** power_t`` after ``t`` samples) or ``"adaptive"`` (divided by 5
+    each time training stops improving, until it falls below 1e-6), as in
+    scikit-learn's ``MLPRegressor``.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        momentum=0.9,
+        nesterov=True,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.schedule = learning_rate
+        self.power_t = power_t
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad):
+        """Update ``theta`` in place from ``grad``."""
+        v, s, mu = self.velocity, self._scratch, self.momentum
+        np.multiply(grad, -self.learning_rate, out=s)  # s = -lr * g
+        v *= mu
+        v += s  # v = mu * v - lr * g
+        if self.nesterov:
+            theta += s
+            np.multiply(v, mu, out=s)
+        else:
+            s[...] = v
+        theta += s
+
+    def epoch_ends(self, samples_seen):
+        """Apply the ``invscaling`` schedule after ``samples_seen`` samples."""
+        if self.schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (samples_seen + 1) ** self.power_t
+
+    def should_stop(self, verbose=False):
+        """Training stopped improving: lower the rate (``adaptive``) or stop."""
+        if self.schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(f"Setting learning rate to {self.learning_rate:f}")
+        return False
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2014) with bias correction, over one flat vector."""
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.first_moment = np.zeros(n_params, dtype=dtype)
+        self.second_moment = np.zeros(n_params, dtype=dtype)
+        self._scratch = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad):
+        """Update ``theta`` in place from ``grad``."""
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        m, v, s = self.first_moment, self.second_moment, self._scratch
+        m *= b1
+        np.multiply(grad, 1 - b1, out=s)
+        m += s
+        v *= b2
+        np.multiply(grad, grad, out=s)
+        s *= 1 - b2
+        v += s
+        rate = self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        np.sqrt(v, out=s)
+        s += self.epsilon
+        np.divide(m, s, out=s)
+        s *= rate
+        theta -= s
+
+    def epoch_ends(self, samples_seen):
+        """Adam has no schedule."""
+
+    def should_stop(self, verbose=False):
+        """Adam stops as soon as training stops improving."""
+        return True
+
+
+def lbfgs(loss_and_grad, theta0, max_iter, max_fun, tol, callback=None):
+    """Minimise with L-BFGS-B; return ``scipy.optimize.OptimizeResult``.
+
+    ``loss_and_grad`` maps a float64 vector to ``(loss, gradient)``;
+    ``callback(intermediate_result)`` is called after each iteration.
+    """
+    return minimize(
+        loss_and_grad,
+        np.asarray(theta0, dtype=np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        options={
+            "maxfun": max_fun,
+            "maxiter": max_iter,
+            "gtol": tol,
+        },
+        callback=callback,
+    )

@@ -1,0 +1,63 @@
+"""scikit-learn's estimator check suite."""
+
+import numpy as np
+from sklearn.utils.estimator_checks import (
+    check_sample_weight_equivalence_on_dense_data,
+    parametrize_with_checks,
+)
+
+from skae import AutoencoderTransformer
+
+LBFGS_SAMPLE_WEIGHT = (
+    "the weighted and the repeated data define the same objective (see "
+    "test_lbfgs_weighted_objective_equals_repeated_rows), but on a non-convex "
+    "network L-BFGS amplifies rounding differences between the two sums into a "
+    "different local optimum, and a code is only defined up to an invertible map; "
+    "the convex case, hidden_layer_sizes=(), passes the check"
+)
+
+ESTIMATORS = [
+    AutoencoderTransformer(),
+    AutoencoderTransformer(solver="sgd"),
+    AutoencoderTransformer(solver="lbfgs"),
+    AutoencoderTransformer(hidden_layer_sizes=(8, 4), activation="tanh"),
+]
+
+
+def expected_failed_checks(estimator):
+    if estimator.solver == "lbfgs" and estimator.hidden_layer_sizes:
+        return {
+            "check_sample_weight_equivalence_on_dense_data": LBFGS_SAMPLE_WEIGHT,
+            "check_sample_weight_equivalence_on_sparse_data": LBFGS_SAMPLE_WEIGHT,
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_linear_lbfgs_sample_weight_equivalence():
+    estimator = AutoencoderTransformer(hidden_layer_sizes=(), solver="lbfgs", random_state=0)
+    check_sample_weight_equivalence_on_dense_data("linear", estimator)
+
+
+def test_lbfgs_weighted_objective_equals_repeated_rows():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 5))
+    weights = rng.randint(0, 4, size=30)
+    repeated = np.repeat(X, weights, axis=0)
+    values = {}
+    for name, data, sw in [("weighted", X, weights.astype(float)), ("repeated", repeated, None)]:
+        ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), solver="lbfgs", max_iter=1)
+        ae.set_params(random_state=0).fit(X)  # same layout, mean_ and scale_ for both
+        theta = ae._theta.copy()
+        total = data.shape[0] if sw is None else sw.sum()
+        acts, deltas = ae._network.allocate(data.shape[0], theta.dtype)
+        grad = np.empty_like(theta)
+        loss = ae._batch_loss(theta, data, slice(None), sw, total, acts, deltas, grad)
+        loss += ae._network.penalty(theta, grad, ae.alpha / total)
+        values[name] = loss, grad
+    np.testing.assert_allclose(values["weighted"][0], values["repeated"][0], rtol=1e-12)
+    np.testing.assert_allclose(values["weighted"][1], values["repeated"][1], rtol=1e-10, atol=1e-14)

@@ -1,0 +1,93 @@
+"""The NumPy core: gradients against central finite differences, layout, init."""
+
+import numpy as np
+import pytest
+
+from skae._activations import ACTIVATIONS
+from skae._losses import LOSSES
+from skae._network import Network
+
+
+def objective(network, theta, X, row_weight, alpha, grad=None):
+    acts, deltas = network.allocate(X.shape[0], theta.dtype)
+    acts[0][...] = X
+    loss = network.loss_and_grad(theta, acts, deltas, grad, row_weight)
+    if grad is None:
+        grad = np.zeros_like(theta)
+    return loss + network.penalty(theta, grad, alpha)
+
+
+def finite_difference_gradient(f, theta, eps=1e-6):
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = eps
+        grad[i] = (f(theta + step) - f(theta - step)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_gradient_matches_finite_differences(activation, loss):
+    rng = np.random.RandomState(0)
+    sizes = [5, 4, 2, 4, 5]
+    network = Network(sizes, [activation, "identity", activation, "identity"], loss)
+    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
+    X = rng.uniform(0.05, 0.95, size=(7, 5))
+    weight = rng.uniform(0.5, 2.0, size=7)
+    row_weight = weight / weight.sum()
+    alpha = 0.3
+
+    grad = np.empty_like(theta)
+    objective(network, theta, X, row_weight, alpha, grad)
+    expected = finite_difference_gradient(
+        lambda t: objective(network, t, X, row_weight, alpha), theta
+    )
+    error = np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected)
+    assert error < 1e-6
+
+
+def test_layout_views_share_the_flat_vector():
+    network = Network([6, 3, 6], ["identity", "identity"])
+    theta = np.arange(network.n_params, dtype=float)
+    (W1, b1), (W2, b2) = network.parameters(theta)
+    assert network.n_params == 6 * 3 + 3 * 6 + 3 + 6
+    assert network.n_weights == 36
+    assert W1.shape == (6, 3) and W2.shape == (3, 6)
+    for view in (W1, b1, W2, b2):
+        assert np.shares_memory(view, theta)
+    theta[:] = 0
+    assert not W2.any() and not b1.any()
+
+
+def test_init_scales_by_activation():
+    rng = np.random.RandomState(0)
+    relu = Network([400, 400, 400], ["relu", "identity"]).init(rng)
+    tanh = Network([400, 400, 400], ["tanh", "identity"]).init(rng)
+    relu_first = relu[: 400 * 400]
+    tanh_first = tanh[: 400 * 400]
+    assert relu_first.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert tanh_first.std() == pytest.approx(np.sqrt(6 / 800) / np.sqrt(3), rel=0.02)
+    assert not relu[Network([400, 400, 400], ["relu", "identity"]).n_weights :].any()
+
+
+def test_binary_crossentropy_is_finite_for_huge_logits():
+    raw = np.array([[1e4, -1e4, 0.0]])
+    target = np.array([[1.0, 0.0, 1.0]])
+    delta = np.empty_like(raw)
+    with np.errstate(all="raise"):
+        loss = LOSSES["binary_crossentropy"](raw, target, 1.0, delta)
+    assert loss == pytest.approx(np.log(2) / 3)
+    np.testing.assert_allclose(delta, [[0.0, 0.0, -0.5 / 3]])
+
+
+def test_predict_matches_training_forward():
+    rng = np.random.RandomState(1)
+    network = Network([4, 3, 2, 3, 4], ["tanh", "identity", "tanh", "identity"])
+    theta = network.init(rng)
+    X = rng.normal(size=(5, 4))
+    acts, _ = network.allocate(5, theta.dtype)
+    acts[0][...] = X
+    network.forward(theta, acts)
+    np.testing.assert_allclose(network.predict(theta, X), acts[-1])
+    np.testing.assert_allclose(network.predict(theta, X, 0, 2), acts[2])

@@ -30,7 +30,7 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
-from ._data import CHUNK_ROWS, chunks, load_rows, weighted_moments
+from ._data import CHUNK_ROWS, chunks, load_rows, principal_axes, weighted_moments
 from ._losses import LOSSES
 from ._network import Network
 from ._optimizers import SGD, Adam, lbfgs
@@ -84,6 +84,13 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Widths of the encoder's hidden layers, from the input towards the code;
         the decoder mirrors them. ``()`` gives a one-layer linear-bottleneck
         autoencoder.
+
+    linear_path : bool, default=True
+        Add a linear encoder and decoder beside the layers, initialised to
+        PCA's solution, while the layers' own contribution to the code and to
+        the reconstruction starts at zero. Training then starts exactly where
+        PCA ends and the layers learn what PCA misses. ``False`` gives a plain
+        autoencoder from a random start.
 
     activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
             "softplus"}, default="relu"
@@ -240,6 +247,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "linear_path": ["boolean"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
@@ -270,6 +278,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_components=2,
         *,
         hidden_layer_sizes=(100,),
+        linear_path=True,
         activation="relu",
         loss="squared_error",
         solver="adam",
@@ -296,6 +305,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.linear_path = linear_path
         self.activation = activation
         self.loss = loss
         self.solver = solver
@@ -392,11 +402,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     f"[{low:g}, {high:g}]. Scale X (e.g. MinMaxScaler) or use "
                     'loss="squared_error".'
                 )
-        if warm and self._network.layer_sizes[1:-1] != (
-            *sizes, self.n_components, *sizes[::-1]
+        if warm and (
+            self._network.layer_sizes[1:-1] != (*sizes, self.n_components, *sizes[::-1])
+            or (self._network.linear_path is not None) != self.linear_path
         ):
             raise ValueError(
-                "hidden_layer_sizes and n_components cannot change on a warm "
+                "hidden_layer_sizes, n_components and linear_path cannot change on a warm "
                 "start or partial_fit; refit with warm_start=False."
             )
         before = copy.deepcopy(self.__dict__)
@@ -428,14 +439,36 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
         activations = [self.activation] * len(sizes)
         activations = activations + ["identity"] + activations + ["identity"]
-        self._network = Network(layer_sizes, activations, self.loss)
+        self._network = Network(
+            layer_sizes, activations, self.loss, linear_path=self.linear_path
+        )
         self._theta = self._network.init(self._rng, dtype)
+        if self.linear_path:
+            self._start_from_pca(X, sample_weight)
         self._optimizer = None
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
         self.validation_loss_curve_ = [] if self.early_stopping else None
         self.best_loss_ = np.inf
+
+    def _start_from_pca(self, X, sample_weight):
+        """Linear path = PCA; the layers' last step into code and output = 0."""
+        network, theta = self._network, self._theta
+        axes = principal_axes(
+            X, self.mean_.astype(np.float64), self.scale_, self.n_components,
+            sample_weight, self._rng,
+        )
+        encoder, decoder = network.linear_weights(theta)
+        encoder[...] = axes.T
+        decoder[...] = axes
+        params = network.parameters(theta)
+        for layer in (network.code_index - 1, len(params) - 1):
+            params[layer][0][...] = 0
+        if self.loss == "binary_crossentropy":
+            mean, _ = weighted_moments(X, sample_weight)
+            mean = np.clip(mean, 1e-3, 1 - 1e-3)
+            params[-1][1][...] = np.log(mean / (1 - mean))
 
     def _make_optimizer(self):
         n, dtype = self._theta.size, self._theta.dtype
@@ -663,26 +696,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self, "_theta")
         return [b for _, b in self._network.parameters(self._theta)]
 
-    @property
-    def _n_encoder_layers(self):
-        return (len(self._network.layers)) // 2
-
     def _effective_theta(self, dtype):
-        """Parameters with the centring and scaling folded into the end layers.
-
-        The first layer then reads raw ``X`` (dense or sparse, never copied)
-        and the last writes reconstructions in the units of ``X``.
-        """
+        """Parameters that read raw ``X`` and write raw reconstructions."""
         theta = self._theta.astype(dtype, copy=True)
-        params = self._network.parameters(theta)
-        (W0, b0), (WL, bL) = params[0], params[-1]
-        mean = self.mean_.astype(dtype)
-        W0 /= self.scale_
-        b0 -= mean @ W0
-        WL *= self.scale_
-        bL *= self.scale_
-        bL += mean
-        return theta
+        return self._network.fold_affine(theta, self.mean_.astype(dtype), self.scale_)
 
     def _check_X(self, X):
         check_is_fitted(self, "_theta")
@@ -695,12 +712,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         theta = self._effective_theta(X.dtype)
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
         for rows in chunks(X.shape[0], CHUNK_ROWS):
-            out[rows] = self._network.predict(theta, X[rows], 0, self._n_encoder_layers)
+            out[rows] = self._network.predict(theta, X[rows], 0, self._network.code_index)
         return out
 
     def _decode(self, Z):
         theta = self._effective_theta(Z.dtype)
-        raw = self._network.predict(theta, Z, self._n_encoder_layers)
+        raw = self._network.predict(theta, Z, self._network.code_index)
         if self.loss == "binary_crossentropy":
             expit(raw, out=raw)
         return raw

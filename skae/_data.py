@@ -59,3 +59,50 @@ def _rows_as_float64(X, rows):
     if sp.issparse(block):
         return block.toarray().astype(np.float64, copy=False)
     return np.asarray(block, dtype=np.float64)
+
+
+def principal_axes(X, mean, scale, n_components, sample_weight=None, random_state=None):
+    """The top principal axes of ``(X - mean) / scale``, shape ``(k, n_features)``.
+
+    With up to 2048 features: the eigenvectors of the (weighted) covariance,
+    accumulated a chunk at a time. Beyond: ``scipy.sparse.linalg.svds`` on an
+    operator that centres implicitly, so a sparse ``X`` stays sparse. Rows
+    past ``min(n_components, n_features, n_samples)`` are zero.
+    """
+    n_rows, n_features = X.shape
+    k = min(n_components, n_features)
+    weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
+    axes = np.zeros((n_components, n_features))
+    if n_features <= 2048:
+        cov = np.zeros((n_features, n_features))
+        for rows in chunks(n_rows, CHUNK_ROWS):
+            centred = (_rows_as_float64(X, rows) - mean) / scale
+            cov += centred.T @ (centred * weights[rows, np.newaxis])
+        _, vectors = np.linalg.eigh(cov)
+        axes[:k] = vectors[:, ::-1][:, :k].T
+    else:
+        from scipy.sparse.linalg import LinearOperator, svds
+
+        root = np.sqrt(weights)
+
+        def matmat(V):
+            V = np.asarray(V).reshape(n_features, -1)
+            return root[:, np.newaxis] * (X @ V - mean @ V) / scale
+
+        def rmatmat(U):
+            U = root[:, np.newaxis] * np.asarray(U).reshape(n_rows, -1)
+            return (X.T @ U - np.outer(mean, U.sum(axis=0))) / scale
+
+        operator = LinearOperator(
+            (n_rows, n_features), matvec=matmat, rmatvec=rmatmat,
+            matmat=matmat, rmatmat=rmatmat, dtype=np.float64,
+        )
+        k = min(k, n_rows - 1)
+        rng = np.random.RandomState(random_state) if not hasattr(random_state, "uniform") else random_state
+        v0 = rng.uniform(-1, 1, size=min(n_rows, n_features))
+        _, values, vt = svds(operator, k=k, v0=v0)
+        axes[:k] = vt[np.argsort(values)[::-1]]
+    # A deterministic sign: the largest loading of each axis is positive.
+    signs = np.sign(axes[np.arange(n_components), np.abs(axes).argmax(axis=1)])
+    signs[signs == 0] = 1
+    return axes * signs[:, np.newaxis]

@@ -38,9 +38,9 @@ class Layer(NamedTuple):
     """
 
     weight: int
-    bias: int
     transpose: bool
     activation: str
+    bias: int
 
 
 class Network:
@@ -49,7 +49,8 @@ class Network:
     Parameters
     ----------
     layer_sizes : sequence of int
-        Widths from the input to the output, e.g. ``[64, 32, 8, 32, 64]``.
+        Widths from the input to the output, e.g. ``[64, 32, 8, 32, 64]``. The
+        code is the middle entry.
     activations : sequence of str
         One activation name per layer (``len(layer_sizes) - 1`` of them). The
         last layer's is not applied in training: ``loss`` folds it in.
@@ -58,52 +59,76 @@ class Network:
     tied : bool, default=False
         Share each decoder weight with its mirror encoder weight (transposed).
         Needs a symmetric ``layer_sizes``.
+    linear_path : bool, default=False
+        Add a linear map from the input to the code's pre-activation and one
+        from the code to the output's, beside the layers (weights only: the
+        layers' biases serve both). With ``tied``, the second is the first's
+        transpose.
     """
 
-    def __init__(self, layer_sizes, activations, loss="squared_error", tied=False):
+    def __init__(
+        self, layer_sizes, activations, loss="squared_error", tied=False, linear_path=False
+    ):
         self.loss = loss
         sizes = [int(s) for s in layer_sizes]
         n_layers = len(sizes) - 1
         if len(activations) != n_layers:
             raise ValueError("one activation per layer is needed")
-        if tied and sizes != sizes[::-1]:
-            raise ValueError("tied weights need a symmetric network")
+        if (tied or linear_path) and sizes != sizes[::-1]:
+            raise ValueError("tied weights and a linear path need a symmetric network")
         self.layer_sizes = tuple(sizes)
+        self.code_index = n_layers // 2  # acts[code_index] is the code
         self.blocks = []
+
+        def new_block(shape):
+            start = self.blocks[-1].stop if self.blocks else 0
+            self.blocks.append(Block(start, start + int(np.prod(shape)), tuple(shape)))
+            return len(self.blocks) - 1
+
         weight_of = []
-        offset = 0
         for i in range(n_layers):
             mirror = n_layers - 1 - i
             if tied and mirror < i:
                 weight_of.append((weight_of[mirror][0], True))
-                continue
-            shape = (sizes[i], sizes[i + 1])
-            self.blocks.append(Block(offset, offset + shape[0] * shape[1], shape))
-            weight_of.append((len(self.blocks) - 1, False))
-            offset = self.blocks[-1].stop
-        self.n_weights = offset
-        self.layers = []
-        for i in range(n_layers):
-            self.blocks.append(Block(offset, offset + sizes[i + 1], (sizes[i + 1],)))
-            offset += sizes[i + 1]
-            weight, transpose = weight_of[i]
-            self.layers.append(
-                Layer(weight, len(self.blocks) - 1, transpose, activations[i])
-            )
-        self.n_params = offset
+            else:
+                weight_of.append((new_block((sizes[i], sizes[i + 1])), False))
+        self.linear_path = None
+        if linear_path:
+            encoder = new_block((sizes[0], sizes[self.code_index]))
+            decoder = (encoder, True) if tied else (new_block((sizes[self.code_index], sizes[0])), False)
+            self.linear_path = ((encoder, False), decoder)
+        self.n_weights = self.blocks[-1].stop
+        self.layers = [
+            Layer(*weight_of[i], activations[i], bias=new_block((sizes[i + 1],)))
+            for i in range(n_layers)
+        ]
+        self.n_params = self.blocks[-1].stop
+
+    def _weight(self, theta, ref):
+        block, transpose = ref
+        W = self.blocks[block].view(theta)
+        return W.T if transpose else W
 
     def parameters(self, theta, start=0, stop=None):
         """``(W, b)`` views into ``theta`` for the layers ``start:stop``."""
-        out = []
-        for layer in self.layers[start:stop]:
-            W = self.blocks[layer.weight].view(theta)
-            out.append((W.T if layer.transpose else W, self.blocks[layer.bias].view(theta)))
-        return out
+        return [
+            (self._weight(theta, (layer.weight, layer.transpose)), self.blocks[layer.bias].view(theta))
+            for layer in self.layers[start:stop]
+        ]
+
+    def linear_weights(self, theta):
+        """Views ``(E, D)`` of the linear path (input->code, code->output), or None."""
+        if self.linear_path is None:
+            return None
+        return tuple(self._weight(theta, ref) for ref in self.linear_path)
 
     def init(self, rng, dtype=np.float64):
-        """A new parameter vector: He init for rectifiers, Glorot otherwise."""
+        """A new parameter vector: He init for rectifiers, Glorot otherwise.
+
+        Biases and the linear path start at zero.
+        """
         theta = np.zeros(self.n_params, dtype=dtype)
-        for i, layer in enumerate(self.layers):
+        for layer in self.layers:
             if layer.transpose:
                 continue
             block = self.blocks[layer.weight]
@@ -116,6 +141,31 @@ class Network:
             block.view(theta)[...] = values
         return theta
 
+    def fold_affine(self, theta, mean, scale):
+        """Make ``theta`` read ``X`` and write reconstructions in raw units.
+
+        Training sees ``(X - mean) / scale``; folding that into the weights
+        and biases of the first layer (and the linear path) and undoing it in
+        the last lets ``predict`` take raw, even sparse, ``X`` without a copy.
+        ``theta`` is changed in place; pass a copy.
+        """
+        last = len(self.layers) - 1
+        readers = [(self.parameters(theta, 0, 1)[0])]
+        writers = [(self.parameters(theta, last)[0])]
+        if self.linear_path is not None:
+            E, D = self.linear_weights(theta)
+            readers.append((E, self.parameters(theta, self.code_index - 1, self.code_index)[0][1]))
+            writers.append((D, None))
+        for W, b in readers:
+            W /= scale
+            b -= mean @ W
+        for W, b in writers:
+            W *= scale
+            if b is not None:
+                b *= scale
+                b += mean
+        return theta
+
     def allocate(self, n_rows, dtype):
         """Activation and delta buffers for batches of up to ``n_rows`` rows.
 
@@ -126,20 +176,38 @@ class Network:
         deltas = [np.empty_like(a) for a in acts]
         return acts, deltas
 
-    def forward(self, theta, acts, start=0, stop=None):
+    def forward(self, theta, acts, start=0, stop=None, scratch=None):
         """Run layers ``start:stop`` on ``acts[start]``, writing ``acts[i + 1]``.
 
         The last layer of the whole network writes its pre-activation (the loss
-        folds the output activation into its gradient).
+        folds the output activation into its gradient). ``scratch`` (the
+        ``deltas`` buffers, which the backward pass overwrites anyway) holds
+        the linear path's products; without it they are allocated.
         """
         stop = len(self.layers) if stop is None else stop
+        last, code = len(self.layers) - 1, self.code_index
+        path = self.linear_weights(theta)
         for i, (W, b) in enumerate(self.parameters(theta, start, stop), start):
             out = acts[i + 1]
             np.matmul(acts[i], W, out=out)
+            if path is not None and i in (code - 1, last):
+                source, P = (acts[0], path[0]) if i == code - 1 else (acts[code], path[1])
+                out += source @ P if scratch is None else np.matmul(source, P, out=scratch[i + 1])
             out += b
-            if i + 1 < len(self.layers):
+            if i < last:
                 ACTIVATIONS[self.layers[i].activation](out)
         return acts
+
+    def _weight_grad(self, grad, ref, inputs, delta, written):
+        """Write (or, for a tied block's second use, add) ``inputs.T @ delta``."""
+        block, transpose = ref
+        g = self.blocks[block].view(grad)
+        lhs, rhs = (delta.T, inputs) if transpose else (inputs.T, delta)
+        if block in written:
+            g += lhs @ rhs
+        else:
+            np.matmul(lhs, rhs, out=g)
+            written.add(block)
 
     def backward(self, theta, acts, deltas, grad, start=0, stop=None):
         """Backpropagate ``deltas[stop]`` through layers ``start:stop``.
@@ -151,24 +219,26 @@ class Network:
         ``start > 0``, so that a caller can go on into the layers below.
         """
         stop = len(self.layers) if stop is None else stop
+        last, code = len(self.layers) - 1, self.code_index
+        path = self.linear_weights(theta)
         params = self.parameters(theta, start, stop)
         written = set()
         for i in range(stop - 1, start - 1, -1):
             layer = self.layers[i]
             W, _ = params[i - start]
             delta = deltas[i + 1]
-            if i + 1 < len(self.layers):
+            if i < last:
                 DERIVATIVES[layer.activation](acts[i + 1], delta)
-            g = self.blocks[layer.weight].view(grad)
-            lhs, rhs = (delta.T, acts[i]) if layer.transpose else (acts[i].T, delta)
-            if layer.weight in written:
-                g += lhs @ rhs
-            else:
-                np.matmul(lhs, rhs, out=g)
-                written.add(layer.weight)
+            self._weight_grad(grad, (layer.weight, layer.transpose), acts[i], delta, written)
             np.sum(delta, axis=0, out=self.blocks[layer.bias].view(grad))
+            if path is not None and i == last:
+                self._weight_grad(grad, self.linear_path[1], acts[code], delta, written)
+            if path is not None and i == code - 1:
+                self._weight_grad(grad, self.linear_path[0], acts[0], delta, written)
             if i > 0:
                 np.matmul(delta, W.T, out=deltas[i])
+                if path is not None and i == code:
+                    deltas[i] += deltas[last + 1] @ path[1].T
         return grad
 
     def loss_and_grad(self, theta, acts, deltas, grad, row_weight, target=None):
@@ -179,7 +249,7 @@ class Network:
         ``grad=None`` only the loss is computed. The penalty is separate
         (:meth:`penalty`), so a caller can sum chunks of a large batch first.
         """
-        self.forward(theta, acts)
+        self.forward(theta, acts, scratch=deltas)
         target = acts[0] if target is None else target
         loss = LOSSES[self.loss](acts[-1], target, row_weight, deltas[-1])
         if grad is not None:
@@ -199,13 +269,23 @@ class Network:
 
         Used for ``transform`` and ``inverse_transform``: it keeps nothing.
         ``X`` may be a SciPy sparse matrix for the first layer. The output is
-        the pre-activation for the network's last layer.
+        the pre-activation for the network's last layer. ``start`` is 0 or
+        the code's index when the network has a linear path.
         """
         stop = len(self.layers) if stop is None else stop
+        last, code = len(self.layers) - 1, self.code_index
+        path = self.linear_weights(theta)
         A = X
         for i, (W, b) in enumerate(self.parameters(theta, start, stop), start):
-            A = A @ W
-            A += b
-            if i + 1 < len(self.layers):
-                ACTIVATIONS[self.layers[i].activation](A)
+            if i == code:
+                code_value = A
+            Z = A @ W
+            if path is not None and i == code - 1:
+                Z += X @ path[0]
+            if path is not None and i == last:
+                Z += code_value @ path[1]
+            Z += b
+            if i < last:
+                ACTIVATIONS[self.layers[i].activation](Z)
+            A = Z
         return np.asarray(A)

@@ -47,6 +47,35 @@ def test_gradient_matches_finite_differences(activation, loss):
     assert error < 1e-6
 
 
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("linear_path", [False, True])
+@pytest.mark.parametrize("hidden", [(), (4,), (4, 3)])
+def test_gradient_with_tied_weights_and_linear_path(tied, linear_path, hidden):
+    rng = np.random.RandomState(1)
+    sizes = [5, *hidden, 2, *hidden[::-1], 5]
+    activations = ["tanh"] * len(hidden) + ["identity"] + ["tanh"] * len(hidden) + ["identity"]
+    network = Network(sizes, activations, tied=tied, linear_path=linear_path)
+    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
+    X = rng.normal(size=(6, 5))
+    grad = np.empty_like(theta)
+    objective(network, theta, X, 1 / 6, 0.2, grad)
+    expected = finite_difference_gradient(
+        lambda t: objective(network, t, X, 1 / 6, 0.2), theta
+    )
+    error = np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected)
+    assert error < 1e-6
+
+
+def test_tied_weights_store_each_matrix_once():
+    untied = Network([6, 4, 2, 4, 6], ["relu", "identity", "relu", "identity"])
+    tied = Network([6, 4, 2, 4, 6], ["relu", "identity", "relu", "identity"], tied=True)
+    assert tied.n_weights * 2 == untied.n_weights
+    theta = tied.init(np.random.RandomState(0))
+    params = tied.parameters(theta)
+    np.testing.assert_array_equal(params[0][0], params[3][0].T)
+    assert np.shares_memory(params[0][0], params[3][0])
+
+
 def test_layout_views_share_the_flat_vector():
     network = Network([6, 3, 6], ["identity", "identity"])
     theta = np.arange(network.n_params, dtype=float)
@@ -81,13 +110,28 @@ def test_binary_crossentropy_is_finite_for_huge_logits():
     np.testing.assert_allclose(delta, [[0.0, 0.0, -0.5 / 3]])
 
 
-def test_predict_matches_training_forward():
+@pytest.mark.parametrize("linear_path", [False, True])
+def test_predict_matches_training_forward(linear_path):
     rng = np.random.RandomState(1)
-    network = Network([4, 3, 2, 3, 4], ["tanh", "identity", "tanh", "identity"])
-    theta = network.init(rng)
+    network = Network(
+        [4, 3, 2, 3, 4], ["tanh", "identity", "tanh", "identity"], linear_path=linear_path
+    )
+    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
     X = rng.normal(size=(5, 4))
     acts, _ = network.allocate(5, theta.dtype)
     acts[0][...] = X
     network.forward(theta, acts)
     np.testing.assert_allclose(network.predict(theta, X), acts[-1])
     np.testing.assert_allclose(network.predict(theta, X, 0, 2), acts[2])
+    np.testing.assert_allclose(network.predict(theta, acts[2], 2), acts[-1])
+
+
+def test_fold_affine_reads_raw_data():
+    rng = np.random.RandomState(2)
+    network = Network([4, 3, 4], ["identity", "identity"], linear_path=True)
+    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
+    X = rng.normal(3.0, 5.0, size=(5, 4))
+    mean, scale = X.mean(axis=0), 5.0
+    folded = network.fold_affine(theta.copy(), mean, scale)
+    expected = network.predict(theta, (X - mean) / scale) * scale + mean
+    np.testing.assert_allclose(network.predict(folded, X), expected)

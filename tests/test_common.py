@@ -1,6 +1,7 @@
 """scikit-learn's estimator check suite."""
 
 import numpy as np
+import pytest
 from sklearn.utils.estimator_checks import (
     check_sample_weight_equivalence_on_dense_data,
     parametrize_with_checks,
@@ -16,6 +17,15 @@ LBFGS_SAMPLE_WEIGHT = (
     "the convex case, hidden_layer_sizes=(), passes the check"
 )
 
+PCA_START_SAMPLE_WEIGHT = (
+    "the weighted and the repeated data define the same objective and the PCA "
+    "start of the linear path agrees to ~1e-13 between them (eigenvectors of "
+    "covariances summed in a different order), but 200 Adam epochs through ReLU "
+    "kinks grow that rounding difference to ~1e-6, past the check's rtol=1e-7 "
+    "(sgd and tanh pass); with linear_path=False the random starts are identical "
+    "and the check passes"
+)
+
 ESTIMATORS = [
     AutoencoderTransformer(),
     AutoencoderTransformer(solver="sgd"),
@@ -26,11 +36,15 @@ ESTIMATORS = [
 
 def expected_failed_checks(estimator):
     if estimator.solver == "lbfgs" and estimator.hidden_layer_sizes:
-        return {
-            "check_sample_weight_equivalence_on_dense_data": LBFGS_SAMPLE_WEIGHT,
-            "check_sample_weight_equivalence_on_sparse_data": LBFGS_SAMPLE_WEIGHT,
-        }
-    return {}
+        reason = LBFGS_SAMPLE_WEIGHT
+    elif estimator.solver == "adam" and estimator.activation == "relu":
+        reason = PCA_START_SAMPLE_WEIGHT
+    else:
+        return {}
+    return {
+        "check_sample_weight_equivalence_on_dense_data": reason,
+        "check_sample_weight_equivalence_on_sparse_data": reason,
+    }
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
@@ -38,9 +52,17 @@ def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-def test_linear_lbfgs_sample_weight_equivalence():
-    estimator = AutoencoderTransformer(hidden_layer_sizes=(), solver="lbfgs", random_state=0)
-    check_sample_weight_equivalence_on_dense_data("linear", estimator)
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        AutoencoderTransformer(hidden_layer_sizes=(), solver="lbfgs", linear_path=False),
+        AutoencoderTransformer(linear_path=False),
+        AutoencoderTransformer(solver="sgd", linear_path=False),
+    ],
+)
+def test_sample_weight_equivalence_from_identical_start(estimator):
+    estimator.set_params(random_state=0)
+    check_sample_weight_equivalence_on_dense_data("from_random_start", estimator)
 
 
 def test_lbfgs_weighted_objective_equals_repeated_rows():

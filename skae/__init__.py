@@ -1,7 +1,6 @@
 """skae: a scikit-learn compatible autoencoder on a NumPy backpropagation core."""
 
 from ._autoencoder import AutoencoderTransformer
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = ["AutoencoderTransformer", "__version__"]

@@ -30,16 +30,50 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
+from ._version import __version__
 from ._data import CHUNK_ROWS, chunks, load_rows, principal_axes, weighted_moments
 from ._losses import LOSSES
 from ._network import Network
 from ._optimizers import SGD, Adam, lbfgs
+from ._regularizers import corrupt, l1_code_penalty
 
 __all__ = ["AutoencoderTransformer"]
 
 
 def _is_stochastic(estimator):
     return estimator.solver in ("sgd", "adam")
+
+
+def _numeric(check, *args, **kwargs):
+    """Run a scikit-learn check, naming non-numeric input plainly."""
+    try:
+        return check(*args, **kwargs)
+    except (ValueError, TypeError) as error:
+        if "could not convert" in str(error) or "Unable to convert" in str(error):
+            raise ValueError(
+                f"X must hold numbers only; {error}. Encode text or categorical "
+                "columns first (e.g. OneHotEncoder in a ColumnTransformer)."
+            ) from None
+        raise
+
+
+def _finite(values, what):
+    """Refuse to return non-finite results computed from finite input."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"{what} overflowed: X holds values far beyond the scale of the data "
+            "the autoencoder was fitted on, or too large to square in its dtype. "
+            "Scale X (e.g. StandardScaler) before the autoencoder."
+        )
+    return values
+
+
+def _head(buffers, n_rows):
+    """The first ``n_rows`` rows of each batch buffer (a list of them, or one)."""
+    return {
+        name: [a[:n_rows] for a in b] if isinstance(b, list) else b[:n_rows]
+        for name, b in buffers.items()
+    }
 
 
 def _check_layer_sizes(hidden_layer_sizes):
@@ -91,6 +125,32 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         the reconstruction starts at zero. Training then starts exactly where
         PCA ends and the layers learn what PCA misses. ``False`` gives a plain
         autoencoder from a random start.
+
+    tied_weights : bool, default=False
+        Use the transpose of each encoder weight matrix as its mirror decoder
+        weight (and of the linear path's encoder as its decoder): the network
+        stores each matrix once, half the weights, which suits small data.
+        Gradients from both uses of a matrix add up.
+
+    noise : {"gaussian", "masking"} or None, default=None
+        Corrupt the inputs during training while the loss is still measured
+        against the clean input (a denoising autoencoder). ``"gaussian"`` adds
+        normal noise of standard deviation ``noise_level * scale_``;
+        ``"masking"`` sets each entry to 0 with probability ``noise_level``.
+        The draws come from ``random_state``: fresh each batch for the
+        stochastic solvers, one draw kept for the whole ``fit`` with
+        ``"lbfgs"``, which needs a deterministic objective. The validation
+        loss, ``transform`` and the scores see clean data.
+
+    noise_level : float, default=0.1
+        The noise's standard deviation in units of ``scale_`` (the data's root
+        mean feature variance; 1 for binary cross-entropy), or the masking
+        probability, in [0, 1]. Ignored when ``noise=None``.
+
+    code_l1 : float, default=0.0
+        Strength of an L1 penalty on the code (a sparse autoencoder): the
+        objective and ``loss_curve_`` gain ``code_l1`` times the mean absolute
+        code value, averaged over rows like the reconstruction loss.
 
     activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
             "softplus"}, default="relu"
@@ -248,6 +308,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "linear_path": ["boolean"],
+        "tied_weights": ["boolean"],
+        "noise": [StrOptions({"gaussian", "masking"}), None],
+        "noise_level": [Interval(Real, 0, None, closed="left")],
+        "code_l1": [Interval(Real, 0, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
@@ -279,6 +343,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         *,
         hidden_layer_sizes=(100,),
         linear_path=True,
+        tied_weights=False,
+        noise=None,
+        noise_level=0.1,
+        code_l1=0.0,
         activation="relu",
         loss="squared_error",
         solver="adam",
@@ -306,6 +374,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.linear_path = linear_path
+        self.tied_weights = tied_weights
+        self.noise = noise
+        self.noise_level = noise_level
+        self.code_l1 = code_l1
         self.activation = activation
         self.loss = loss
         self.solver = solver
@@ -378,9 +450,21 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self._fit(X, sample_weight, incremental=True)
 
     def _fit(self, X, sample_weight, incremental):
+        before = copy.deepcopy(self.__dict__)
+        try:
+            self._fit_or_raise(X, sample_weight, incremental)
+        except BaseException:
+            # A failed call leaves the estimator exactly as it was.
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_or_raise(self, X, sample_weight, incremental):
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
         warm = hasattr(self, "_theta") and (incremental or self.warm_start)
-        X = validate_data(
+        X = _numeric(
+            validate_data,
             self,
             X,
             reset=not warm,
@@ -402,55 +486,61 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     f"[{low:g}, {high:g}]. Scale X (e.g. MinMaxScaler) or use "
                     'loss="squared_error".'
                 )
-        if warm and (
-            self._network.layer_sizes[1:-1] != (*sizes, self.n_components, *sizes[::-1])
-            or (self._network.linear_path is not None) != self.linear_path
-        ):
+        if warm and self._layout(sizes) != self._fitted_layout:
+            *names, last = self._layout(sizes)
             raise ValueError(
-                "hidden_layer_sizes, n_components and linear_path cannot change on a warm "
+                f"{', '.join(names)} and {last} cannot change on a warm "
                 "start or partial_fit; refit with warm_start=False."
             )
-        before = copy.deepcopy(self.__dict__)
-        try:
-            if not warm:
-                self._initialize(X, sample_weight, sizes)
-            if self.solver == "lbfgs":
-                self._fit_lbfgs(X, sample_weight)
-            else:
-                self._fit_stochastic(X, sample_weight, incremental)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        return self
+        if not warm:
+            self._initialize(X, sample_weight, sizes)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, sample_weight)
+        else:
+            self._fit_stochastic(X, sample_weight, incremental)
 
     def _initialize(self, X, sample_weight, sizes):
         self._rng = check_random_state(self.random_state)
         dtype = X.dtype
         n_features = X.shape[1]
         if self.loss == "squared_error":
-            mean, var = weighted_moments(X, sample_weight)
-            scale = float(np.sqrt(var.mean()))
+            mean, scale = weighted_moments(X, sample_weight)
             self.mean_ = mean.astype(dtype)
             self.scale_ = scale if np.isfinite(scale) and scale > 0 else 1.0
         else:
             self.mean_ = np.zeros(n_features, dtype=dtype)
             self.scale_ = 1.0
-        layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
-        activations = [self.activation] * len(sizes)
-        activations = activations + ["identity"] + activations + ["identity"]
-        self._network = Network(
-            layer_sizes, activations, self.loss, linear_path=self.linear_path
-        )
-        self._theta = self._network.init(self._rng, dtype)
-        if self.linear_path:
-            self._start_from_pca(X, sample_weight)
+        self._init_network(X, sample_weight, sizes)
+        self._fitted_layout = self._layout(sizes)
         self._optimizer = None
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
         self.validation_loss_curve_ = [] if self.early_stopping else None
         self.best_loss_ = np.inf
+
+    def _layout(self, sizes):
+        """The parameters that fix the layout of ``_theta``, by name."""
+        return {
+            "hidden_layer_sizes": tuple(sizes),
+            "n_components": self.n_components,
+            "linear_path": self.linear_path,
+            "tied_weights": self.tied_weights,
+        }
+
+    def _init_network(self, X, sample_weight, sizes):
+        """Build ``_network`` and its initial ``_theta`` for data like ``X``."""
+        n_features = X.shape[1]
+        layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
+        activations = [self.activation] * len(sizes)
+        activations = activations + ["identity"] + activations + ["identity"]
+        self._network = Network(
+            layer_sizes, activations, self.loss, tied=self.tied_weights,
+            linear_path=self.linear_path,
+        )
+        self._theta = self._network.init(self._rng, X.dtype)
+        if self.linear_path:
+            self._start_from_pca(X, sample_weight)
 
     def _start_from_pca(self, X, sample_weight):
         """Linear path = PCA; the layers' last step into code and output = 0."""
@@ -463,12 +553,18 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         encoder[...] = axes.T
         decoder[...] = axes
         params = network.parameters(theta)
-        for layer in (network.code_index - 1, len(params) - 1):
-            params[layer][0][...] = 0
+        params[network.code_index - 1][0][...] = 0
+        if not self.tied_weights:
+            params[-1][0][...] = 0
+        else:
+            # The last layer's weight is the first's, which must stay random;
+            # with the code's layer at zero the decoder's layers add the same
+            # vector to every output, which the output bias cancels.
+            zero_code = np.zeros((1, self.n_components), dtype=theta.dtype)
+            params[-1][1][...] -= network.predict(theta, zero_code, network.code_index)[0]
         if self.loss == "binary_crossentropy":
-            mean, _ = weighted_moments(X, sample_weight)
-            mean = np.clip(mean, 1e-3, 1 - 1e-3)
-            params[-1][1][...] = np.log(mean / (1 - mean))
+            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
+            params[-1][1][...] += np.log(mean / (1 - mean))
 
     def _make_optimizer(self):
         n, dtype = self._theta.size, self._theta.dtype
@@ -484,31 +580,68 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self.nesterovs_momentum,
         )
 
-    def _batch_loss(self, theta, X, rows, sample_weight, total_weight, acts, deltas, grad):
+    def _allocate(self, n_rows, dtype):
+        """Batch buffers for up to ``n_rows`` rows, by name; allocated once per fit."""
+        acts, deltas = self._network.allocate(n_rows, dtype)
+        buffers = {"acts": acts, "deltas": deltas}
+        if self.noise is not None:
+            buffers["target"] = np.empty_like(acts[0])
+            buffers["noise"] = np.empty_like(acts[0])
+        if self.code_l1 > 0:
+            buffers["code_grad"] = np.empty_like(acts[self._network.code_index])
+        return buffers
+
+    def _noise_source(self):
+        """A Generator seeded from the random state for the training noise, or None."""
+        if self.noise is None:
+            return None
+        if self.noise == "masking" and self.noise_level > 1:
+            raise ValueError(
+                'noise="masking" needs noise_level in [0, 1], a probability; got '
+                f"{self.noise_level!r}."
+            )
+        return np.random.default_rng(self._rng.randint(np.iinfo(np.int32).max))
+
+    def _load_batch(self, X, rows, sample_weight, total_weight, out):
+        """Write the network's view of ``X[rows]`` into ``out``; return the rows' weights."""
+        load_rows(X, rows, out)
+        if self.loss == "squared_error":
+            out -= self.mean_
+            out *= 1.0 / self.scale_
+        if sample_weight is None:
+            return 1.0 / total_weight
+        return sample_weight[rows] / total_weight
+
+    def _batch_loss(self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None):
         """Loss of ``X[rows]`` normalised by ``total_weight``; its gradient into ``grad``.
 
-        ``acts`` and ``deltas`` are buffers of exactly the batch's rows. The
-        penalty is not included.
+        ``buffers`` (from :meth:`_allocate`) have exactly the batch's rows.
+        ``rng`` (a ``numpy.random.Generator``) draws the input corruption; with
+        None the input stays clean. The weight penalty is not included.
         """
-        load_rows(X, rows, acts[0])
-        if self.loss == "squared_error":
-            acts[0] -= self.mean_
-            acts[0] *= 1.0 / self.scale_
-        if sample_weight is None:
-            row_weight = 1.0 / total_weight
-        else:
-            row_weight = sample_weight[rows] / total_weight
-        return self._network.loss_and_grad(theta, acts, deltas, grad, row_weight)
+        acts = buffers["acts"]
+        row_weight = self._load_batch(X, rows, sample_weight, total_weight, acts[0])
+        target = None
+        if self.noise is not None and rng is not None:
+            target = buffers["target"]
+            target[...] = acts[0]
+            zero = -self.mean_ / self.scale_  # raw 0 as the network sees it
+            corrupt(acts[0], self.noise, self.noise_level, rng, buffers["noise"], zero)
+        penalty = None
+        if self.code_l1 > 0:
+            penalty = l1_code_penalty(self.code_l1, row_weight, buffers["code_grad"])
+        return self._network.loss_and_grad(
+            theta, acts, buffers["deltas"], grad, row_weight, target, code_penalty=penalty
+        )
 
-    def _dataset_loss(self, X, sample_weight, rows, acts, deltas):
-        """Weighted mean loss over ``X[rows]``, a buffer-sized chunk at a time."""
+    def _dataset_loss(self, X, sample_weight, rows, buffers, capacity):
+        """Weighted mean loss over clean ``X[rows]``, ``capacity`` rows at a time."""
         total = len(rows) if sample_weight is None else sample_weight[rows].sum()
         loss = 0.0
-        for part in chunks(len(rows), acts[0].shape[0]):
-            n = part.stop - part.start
+        for part in chunks(len(rows), capacity):
             loss += self._batch_loss(
                 self._theta, X, rows[part], sample_weight, total,
-                [a[:n] for a in acts], [d[:n] for d in deltas], None,
+                _head(buffers, part.stop - part.start), None,
             )
         return loss
 
@@ -530,7 +663,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 )
             permutation = rng.permutation(n_samples)
             val, train = np.sort(permutation[:n_val]), np.sort(permutation[n_val:])
-            best_val, best_theta = np.inf, theta.copy()
+        # The weights at the best epoch so far: restored by early stopping and
+        # when training is interrupted.
+        best_theta, best_epoch = theta.copy(), None
+        if not incremental:
+            self.best_loss_ = np.inf
         n_train = train.size
         if self.batch_size == "auto":
             batch_size = min(200, n_train)
@@ -542,10 +679,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     UserWarning,
                 )
             batch_size = min(self.batch_size, n_train)
-        acts, deltas = network.allocate(batch_size, theta.dtype)
+        buffers = self._allocate(batch_size, theta.dtype)
+        noise_rng = self._noise_source()
         grad = np.empty_like(theta)
         no_improvement = 0
-        converged = False
+        converged = interrupted = False
         for _ in range(1 if incremental else self.max_iter):
             order = rng.permutation(train) if self.shuffle else train
             accumulated = 0.0
@@ -556,9 +694,9 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     total = n if sample_weight is None else sample_weight[rows].sum()
                     if total == 0:
                         continue
-                    batch_acts, batch_deltas = [a[:n] for a in acts], [d[:n] for d in deltas]
                     loss = self._batch_loss(
-                        theta, X, rows, sample_weight, total, batch_acts, batch_deltas, grad
+                        theta, X, rows, sample_weight, total, _head(buffers, n), grad,
+                        noise_rng,
                     )
                     loss += network.penalty(theta, grad, self.alpha / total)
                     if not np.isfinite(loss):
@@ -566,12 +704,15 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     optimizer.step(theta, grad)
                     accumulated += loss * n
             except KeyboardInterrupt:
+                if best_epoch is not None:
+                    theta[...] = best_theta
                 warnings.warn(
                     f"Training was interrupted during epoch {self.n_iter_ + 1}; the "
-                    "estimator keeps the weights it had reached"
-                    + (" at its best validation loss." if early_stopping else "."),
+                    "estimator keeps the weights of its best epoch so far"
+                    + (f" (epoch {best_epoch})." if best_epoch else " (none had ended: the current ones)."),
                     UserWarning,
                 )
+                interrupted = True
                 break
             self.n_iter_ += 1
             self.t_ += n_train
@@ -585,7 +726,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     print(message)
                 continue
             if early_stopping:
-                watched = self._dataset_loss(X, sample_weight, val, acts, deltas)
+                watched = self._dataset_loss(X, sample_weight, val, buffers, batch_size)
                 self.validation_loss_curve_.append(watched)
                 message += f", validation loss = {watched:.8f}"
             else:
@@ -598,9 +739,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 no_improvement = 0
             if watched < self.best_loss_:
                 self.best_loss_ = watched
-                if early_stopping:
-                    best_val = watched
-                    best_theta[...] = theta
+                best_theta[...] = theta
+                best_epoch = self.n_iter_
             if no_improvement > self.n_iter_no_change:
                 if optimizer.should_stop(self.verbose):
                     if self.verbose:
@@ -618,7 +758,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
-        if early_stopping and np.isfinite(best_val):
+        if early_stopping and best_epoch is not None and not interrupted:
             theta[...] = best_theta
 
     def _fit_lbfgs(self, X, sample_weight):
@@ -626,7 +766,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         network, theta = self._network, self._theta
         total = n_samples if sample_weight is None else float(sample_weight.sum())
         chunk = min(n_samples, CHUNK_ROWS)
-        acts, deltas = network.allocate(chunk, theta.dtype)
+        buffers = self._allocate(chunk, theta.dtype)
+        # L-BFGS needs a deterministic objective: one noise draw per chunk,
+        # the same at every evaluation.
+        noise_rng = self._noise_source()
+        n_chunks = -(-n_samples // chunk)
+        seeds = None if noise_rng is None else noise_rng.integers(2**62, size=n_chunks)
         grad_chunk = np.empty_like(theta)
         best = {"loss": np.inf, "theta": theta.astype(np.float64)}
 
@@ -635,10 +780,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             grad = np.zeros(theta.size)
             loss = 0.0
             for part in chunks(n_samples, chunk):
-                n = part.stop - part.start
+                rng = None if seeds is None else np.random.default_rng(seeds[part.start // chunk])
                 loss += self._batch_loss(
                     theta, X, part, sample_weight, total,
-                    [a[:n] for a in acts], [d[:n] for d in deltas], grad_chunk,
+                    _head(buffers, part.stop - part.start), grad_chunk, rng,
                 )
                 grad += grad_chunk
             loss += network.penalty(theta, grad, self.alpha / total)
@@ -681,7 +826,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return ValueError(
             "Training diverged: the loss became non-finite. The estimator was left "
             "as it was before this call. Use a smaller learning_rate_init (now "
-            f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler)."
+            f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler); "
+            "note that partial_fit keeps the mean_ and scale_ of its first call's data."
         )
 
     # ------------------------------------------------------------ transform
@@ -696,27 +842,33 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self, "_theta")
         return [b for _, b in self._network.parameters(self._theta)]
 
-    def _effective_theta(self, dtype):
-        """Parameters that read raw ``X`` and write raw reconstructions."""
+    def _effective_theta(self, dtype, inputs=True, outputs=True):
+        """Parameters that read raw ``X`` and/or write raw reconstructions.
+
+        With tied weights one matrix serves both sides, so the encoder and the
+        decoder each fold their own side into their own copy.
+        """
         theta = self._theta.astype(dtype, copy=True)
-        return self._network.fold_affine(theta, self.mean_.astype(dtype), self.scale_)
+        return self._network.fold_affine(
+            theta, self.mean_.astype(dtype), self.scale_, inputs=inputs, outputs=outputs
+        )
 
     def _check_X(self, X):
         check_is_fitted(self, "_theta")
-        return validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"),
+        return _numeric(
+            validate_data, self, X, reset=False, accept_sparse=("csr", "csc"),
             dtype=[np.float64, np.float32],
         )
 
     def _encode(self, X):
-        theta = self._effective_theta(X.dtype)
+        theta = self._effective_theta(X.dtype, outputs=False)
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
         for rows in chunks(X.shape[0], CHUNK_ROWS):
             out[rows] = self._network.predict(theta, X[rows], 0, self._network.code_index)
         return out
 
     def _decode(self, Z):
-        theta = self._effective_theta(Z.dtype)
+        theta = self._effective_theta(Z.dtype, inputs=False)
         raw = self._network.predict(theta, Z, self._network.code_index)
         if self.loss == "binary_crossentropy":
             expit(raw, out=raw)
@@ -735,7 +887,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Z : ndarray of shape (n_samples, n_components)
             The codes, in the dtype of ``X`` (float32 stays float32).
         """
-        return self._encode(self._check_X(X))
+        return _finite(self._encode(self._check_X(X)), "transform")
 
     def inverse_transform(self, X):
         """Decode codes back to feature space.
@@ -751,7 +903,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             The decoder's output (in [0, 1] for binary cross-entropy).
         """
         check_is_fitted(self, "_theta")
-        Z = check_array(X, dtype=[np.float64, np.float32])
+        Z = _numeric(check_array, X, dtype=[np.float64, np.float32])
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes "
@@ -760,7 +912,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         out = np.empty((Z.shape[0], self.n_features_in_), dtype=Z.dtype)
         for rows in chunks(Z.shape[0], CHUNK_ROWS):
             out[rows] = self._decode(Z[rows])
-        return out
+        return _finite(out, "inverse_transform")
 
     def score_samples(self, X):
         """Negative mean squared reconstruction error of each row.
@@ -776,16 +928,17 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            ``-mean((x - inverse_transform(transform(x))) ** 2)`` per row.
+            ``-mean((x - inverse_transform(transform(x))) ** 2)`` per row, in
+            float64 (the squares of float32 data may not fit in float32).
         """
         X = self._check_X(X)
-        scores = np.empty(X.shape[0], dtype=X.dtype)
+        scores = np.empty(X.shape[0])
         for rows in chunks(X.shape[0], CHUNK_ROWS):
             block = X[rows]
             block = block.toarray() if sp.issparse(block) else block
-            error = self._decode(self._encode(block)) - block
+            error = (self._decode(self._encode(block)) - block).astype(np.float64, copy=False)
             scores[rows] = -np.einsum("ij,ij->i", error, error) / X.shape[1]
-        return scores
+        return _finite(scores, "score_samples")
 
     def score(self, X, y=None, sample_weight=None):
         """Mean of :meth:`score_samples`: higher is better.
@@ -808,6 +961,22 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, scores[:, None])
         return float(np.average(scores, weights=sample_weight))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_skae_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_skae_version", "pre-0.1")
+        if version != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was pickled with skae {version} and is "
+                f"loaded with skae {__version__}; it may not work or give other "
+                "results. Refit it, or load it with the version that saved it.",
+                UserWarning,
+            )
+        super().__setstate__(state)
 
     @property
     def _n_features_out(self):

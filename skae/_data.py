@@ -29,10 +29,11 @@ def chunks(n_rows, size):
 
 
 def weighted_moments(X, sample_weight=None):
-    """Per-feature mean and variance of ``X`` in float64, a chunk at a time.
+    """Per-feature mean, and the root mean per-feature variance, in float64.
 
-    Accumulating in float64 over chunks keeps float32 data of large magnitude
-    from overflowing and needs no centred copy of ``X``.
+    Returns ``(mean, scale)``. Rows are read a chunk at a time and divided by
+    the largest absolute value first, so data as large as 1e300 neither
+    overflow when squared nor need a centred copy of ``X``.
     """
     n_rows, n_features = X.shape
     if sample_weight is None:
@@ -40,18 +41,24 @@ def weighted_moments(X, sample_weight=None):
     total = float(np.sum(sample_weight, dtype=np.float64))
     if total <= 0:
         raise ValueError("sample_weight must have a positive sum.")
+    peak = 0.0
+    for rows in chunks(n_rows, CHUNK_ROWS):
+        block = X[rows]
+        values = block.data if sp.issparse(block) else block
+        peak = max(peak, float(np.max(np.abs(values), initial=0.0)))
+    peak = peak if peak > 0 else 1.0
     mean = np.zeros(n_features)
     for rows in chunks(n_rows, CHUNK_ROWS):
         w = np.asarray(sample_weight[rows], dtype=np.float64)
-        mean += _rows_as_float64(X, rows).T @ w
+        mean += (_rows_as_float64(X, rows) / peak).T @ w
     mean /= total
     var = np.zeros(n_features)
     for rows in chunks(n_rows, CHUNK_ROWS):
         w = np.asarray(sample_weight[rows], dtype=np.float64)
-        centred = _rows_as_float64(X, rows) - mean
+        centred = _rows_as_float64(X, rows) / peak - mean
         var += (centred * centred).T @ w
     var /= total
-    return mean, var
+    return mean * peak, float(np.sqrt(var.mean())) * peak
 
 
 def _rows_as_float64(X, rows):

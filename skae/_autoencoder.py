@@ -452,7 +452,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _fit(self, X, sample_weight, incremental):
         before = copy.deepcopy(self.__dict__)
         try:
-            self._fit_or_raise(X, sample_weight, incremental)
+            # Values that underflow to zero (squared tiny gradients, saturated
+            # units) are harmless here, even under np.errstate(all="raise").
+            with np.errstate(under="ignore"):
+                self._fit_or_raise(X, sample_weight, incremental)
         except BaseException:
             # A failed call leaves the estimator exactly as it was.
             self.__dict__.clear()
@@ -714,6 +717,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 )
                 interrupted = True
                 break
+            if not np.isfinite(theta).all():
+                raise self._diverged()
             self.n_iter_ += 1
             self.t_ += n_train
             epoch_loss = accumulated / n_train
@@ -860,6 +865,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             dtype=[np.float64, np.float32],
         )
 
+    @np.errstate(under="ignore")
     def _encode(self, X):
         theta = self._effective_theta(X.dtype, outputs=False)
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
@@ -867,6 +873,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             out[rows] = self._network.predict(theta, X[rows], 0, self._network.code_index)
         return out
 
+    @np.errstate(under="ignore")
     def _decode(self, Z):
         theta = self._effective_theta(Z.dtype, inputs=False)
         raw = self._network.predict(theta, Z, self._network.code_index)

@@ -15,26 +15,31 @@ import numpy as np
 from scipy.special import expit, log_expit
 
 
-def _weighted_sum(per_row, row_weight):
+def _weighted_sum(a, b, row_weight):
+    """``sum_i row_weight_i * sum_j a_ij * b_ij``.
+
+    A scalar weight needs no per-row array: one contraction over the batch.
+    """
     if np.ndim(row_weight) == 0:
-        return float(per_row.sum()) * float(row_weight)
-    return float(per_row @ row_weight)
+        return float(np.einsum("ij,ij->", a, b)) * float(row_weight)
+    return float(np.einsum("ij,ij->i", a, b) @ row_weight)
 
 
-def _scale_rows(delta, factor):
-    if np.ndim(factor) == 0:
-        delta *= factor
+def _scale_rows(delta, factor, row_weight):
+    """``delta *= factor * row_weight`` row by row, in ``delta``'s dtype."""
+    if np.ndim(row_weight) == 0:
+        delta *= factor * float(row_weight)
     else:
-        delta *= factor[:, np.newaxis]
+        delta *= (factor * np.asarray(row_weight, delta.dtype))[:, np.newaxis]
 
 
 def squared_error(raw, target, row_weight, delta):
     """Mean squared error; the output activation is the identity."""
     n_features = raw.shape[1]
     np.subtract(raw, target, out=delta)
-    per_row = np.einsum("ij,ij->i", delta, delta)
-    _scale_rows(delta, (2.0 / n_features) * np.asarray(row_weight, delta.dtype))
-    return _weighted_sum(per_row, row_weight) / n_features
+    loss = _weighted_sum(delta, delta, row_weight) / n_features
+    _scale_rows(delta, 2.0 / n_features, row_weight)
+    return loss
 
 
 def binary_crossentropy(raw, target, row_weight, delta):
@@ -47,11 +52,15 @@ def binary_crossentropy(raw, target, row_weight, delta):
     n_features = raw.shape[1]
     np.negative(raw, out=delta)
     log_expit(delta, out=delta)
-    per_row = -delta.sum(axis=1) - np.einsum("ij,ij->i", target, raw)
+    if np.ndim(row_weight) == 0:
+        softplus = -float(delta.sum()) * float(row_weight)
+    else:
+        softplus = -float(delta.sum(axis=1) @ row_weight)
+    loss = (softplus - _weighted_sum(target, raw, row_weight)) / n_features
     expit(raw, out=delta)
     delta -= target
-    _scale_rows(delta, (1.0 / n_features) * np.asarray(row_weight, delta.dtype))
-    return _weighted_sum(per_row, row_weight) / n_features
+    _scale_rows(delta, 1.0 / n_features, row_weight)
+    return loss
 
 
 LOSSES = {"squared_error": squared_error, "binary_crossentropy": binary_crossentropy}

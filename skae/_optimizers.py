@@ -1,12 +1,27 @@
 """Optimizers over the flat parameter vector.
 
 A step is a handful of vectorised in-place operations over the whole vector;
-no optimizer loops over layers. L-BFGS goes through ``scipy.optimize`` on the
-same ``loss_and_grad(theta)`` the stochastic solvers use.
+no optimizer loops over layers. The vector is walked in blocks of ``BLOCK``
+elements, so that the few arrays a step reads and writes (parameters,
+gradient, moments, a scratch block) stay in the CPU cache from the first
+operation on a block to the last, and the step allocates nothing. L-BFGS goes
+through ``scipy.optimize`` on the same ``loss_and_grad(theta)`` the
+stochastic solvers use.
 """
 
 import numpy as np
 from scipy.optimize import minimize
+
+BLOCK = 1 << 16
+
+# Hyperparameters are kept as Python floats: a NumPy float64 scalar would make
+# every operation on a float32 vector run in float64 and cast back, several
+# times slower and through temporary buffers.
+
+
+def _blocks(n):
+    for start in range(0, n, BLOCK):
+        yield slice(start, min(start + BLOCK, n))
 
 
 class SGD:
@@ -28,27 +43,30 @@ class SGD:
         momentum=0.9,
         nesterov=True,
     ):
-        self.learning_rate_init = learning_rate_init
+        self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.schedule = learning_rate
-        self.power_t = power_t
-        self.momentum = momentum
+        self.power_t = float(power_t)
+        self.momentum = float(momentum)
         self.nesterov = nesterov
         self.velocity = np.zeros(n_params, dtype=dtype)
-        self._scratch = np.empty(n_params, dtype=dtype)
+        self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
 
     def step(self, theta, grad):
         """Update ``theta`` in place from ``grad``."""
-        v, s, mu = self.velocity, self._scratch, self.momentum
-        np.multiply(grad, -self.learning_rate, out=s)  # s = -lr * g
-        v *= mu
-        v += s  # v = mu * v - lr * g
-        if self.nesterov:
-            theta += s
-            np.multiply(v, mu, out=s)
-        else:
-            s[...] = v
-        theta += s
+        mu, lr = self.momentum, self.learning_rate
+        for part in _blocks(theta.size):
+            p, g, v = theta[part], grad[part], self.velocity[part]
+            s = self._scratch[: p.size]
+            np.multiply(g, -lr, out=s)  # s = -lr * g
+            v *= mu
+            v += s  # v = mu * v - lr * g
+            if self.nesterov:
+                p += s
+                np.multiply(v, mu, out=s)
+                p += s
+            else:
+                p += v
 
     def epoch_ends(self, samples_seen):
         """Apply the ``invscaling`` schedule after ``samples_seen`` samples."""
@@ -77,33 +95,35 @@ class Adam:
         beta_2=0.999,
         epsilon=1e-8,
     ):
-        self.learning_rate_init = learning_rate_init
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self.learning_rate_init = float(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
         self.t = 0
         self.first_moment = np.zeros(n_params, dtype=dtype)
         self.second_moment = np.zeros(n_params, dtype=dtype)
-        self._scratch = np.empty(n_params, dtype=dtype)
+        self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
 
     def step(self, theta, grad):
         """Update ``theta`` in place from ``grad``."""
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        m, v, s = self.first_moment, self.second_moment, self._scratch
-        m *= b1
-        np.multiply(grad, 1 - b1, out=s)
-        m += s
-        v *= b2
-        np.multiply(grad, grad, out=s)
-        s *= 1 - b2
-        v += s
-        rate = self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(v, out=s)
-        s += self.epsilon
-        np.divide(m, s, out=s)
-        s *= rate
-        theta -= s
+        rate = self.learning_rate_init * (1 - b2**self.t) ** 0.5 / (1 - b1**self.t)
+        for part in _blocks(theta.size):
+            p, g = theta[part], grad[part]
+            m, v, s = self.first_moment[part], self.second_moment[part], self._scratch[: p.size]
+            m *= b1
+            np.multiply(g, 1 - b1, out=s)
+            m += s  # m = b1 * m + (1 - b1) * g
+            v *= b2
+            np.multiply(g, g, out=s)
+            s *= 1 - b2
+            v += s  # v = b2 * v + (1 - b2) * g**2
+            np.sqrt(v, out=s)
+            s += self.epsilon
+            np.divide(m, s, out=s)
+            s *= rate
+            p -= s  # theta -= rate * m / (sqrt(v) + epsilon)
 
     def epoch_ends(self, samples_seen):
         """Adam has no schedule."""

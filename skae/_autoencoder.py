@@ -150,7 +150,10 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     code_l1 : float, default=0.0
         Strength of an L1 penalty on the code (a sparse autoencoder): the
         objective and ``loss_curve_`` gain ``code_l1`` times the mean absolute
-        code value, averaged over rows like the reconstruction loss.
+        code value, averaged over rows like the reconstruction loss. Untied,
+        the decoder can undo the penalty by growing while the code shrinks;
+        with ``tied_weights=True`` (or a larger ``alpha``) it cannot, and more
+        code entries end near zero.
 
     activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
             "softplus"}, default="relu"
@@ -546,7 +549,15 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             self._start_from_pca(X, sample_weight)
 
     def _start_from_pca(self, X, sample_weight):
-        """Linear path = PCA; the layers' last step into code and output = 0."""
+        """Linear path = PCA; the layers' last step into code and output = 0.
+
+        With tied weights the last layer's matrix is the first's, which must
+        stay random, and a zero step into the code would be a stationary
+        point: the decoder would start at a constant, and PCA's residuals are
+        uncorrelated with its codes, so no gradient would reach the layers.
+        That step starts at 1% of its random initialisation instead, and the
+        output bias cancels the constant the decoder's layers then add.
+        """
         network, theta = self._network, self._theta
         axes = principal_axes(
             X, self.mean_.astype(np.float64), self.scale_, self.n_components,
@@ -556,13 +567,11 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         encoder[...] = axes.T
         decoder[...] = axes
         params = network.parameters(theta)
-        params[network.code_index - 1][0][...] = 0
         if not self.tied_weights:
+            params[network.code_index - 1][0][...] = 0
             params[-1][0][...] = 0
         else:
-            # The last layer's weight is the first's, which must stay random;
-            # with the code's layer at zero the decoder's layers add the same
-            # vector to every output, which the output bias cancels.
+            params[network.code_index - 1][0][...] *= 0.01
             zero_code = np.zeros((1, self.n_components), dtype=theta.dtype)
             params[-1][1][...] -= network.predict(theta, zero_code, network.code_index)[0]
         if self.loss == "binary_crossentropy":

@@ -141,21 +141,26 @@ class Network:
             block.view(theta)[...] = values
         return theta
 
-    def fold_affine(self, theta, mean, scale):
+    def fold_affine(self, theta, mean, scale, inputs=True, outputs=True):
         """Make ``theta`` read ``X`` and write reconstructions in raw units.
 
         Training sees ``(X - mean) / scale``; folding that into the weights
         and biases of the first layer (and the linear path) and undoing it in
         the last lets ``predict`` take raw, even sparse, ``X`` without a copy.
-        ``theta`` is changed in place; pass a copy.
+        ``theta`` is changed in place; pass a copy. ``inputs=False`` or
+        ``outputs=False`` folds one side only: a tied weight serves both sides,
+        so a tied network needs one copy folded for encoding and one for
+        decoding.
         """
         last = len(self.layers) - 1
-        readers = [(self.parameters(theta, 0, 1)[0])]
-        writers = [(self.parameters(theta, last)[0])]
+        readers = [(self.parameters(theta, 0, 1)[0])] if inputs else []
+        writers = [(self.parameters(theta, last)[0])] if outputs else []
         if self.linear_path is not None:
             E, D = self.linear_weights(theta)
-            readers.append((E, self.parameters(theta, self.code_index - 1, self.code_index)[0][1]))
-            writers.append((D, None))
+            if inputs:
+                readers.append((E, self.parameters(theta, self.code_index - 1, self.code_index)[0][1]))
+            if outputs:
+                writers.append((D, None))
         for W, b in readers:
             W /= scale
             b -= mean @ W
@@ -209,14 +214,19 @@ class Network:
             np.matmul(lhs, rhs, out=g)
             written.add(block)
 
-    def backward(self, theta, acts, deltas, grad, start=0, stop=None):
+    def backward(
+        self, theta, acts, deltas, grad, start=0, stop=None, code_grad=None, input_delta=False
+    ):
         """Backpropagate ``deltas[stop]`` through layers ``start:stop``.
 
         ``deltas[stop]`` holds the gradient with respect to that layer's
         pre-activation (for the output layer, what the loss wrote). Weight and
         bias gradients are written into ``grad`` (a tied weight used twice gets
         both contributions added); ``deltas[start]`` is filled too when
-        ``start > 0``, so that a caller can go on into the layers below.
+        ``start > 0`` or ``input_delta`` (the gradient with respect to the
+        input), so that a caller can go on into the layers below.
+        ``code_grad``, if given, is the gradient of a penalty on the code
+        activations, added to ``deltas[code_index]`` when the pass reaches it.
         """
         stop = len(self.layers) if stop is None else stop
         last, code = len(self.layers) - 1, self.code_index
@@ -235,25 +245,41 @@ class Network:
                 self._weight_grad(grad, self.linear_path[1], acts[code], delta, written)
             if path is not None and i == code - 1:
                 self._weight_grad(grad, self.linear_path[0], acts[0], delta, written)
-            if i > 0:
+            if i > 0 or input_delta:
                 np.matmul(delta, W.T, out=deltas[i])
                 if path is not None and i == code:
                     deltas[i] += deltas[last + 1] @ path[1].T
+                if code_grad is not None and i == code:
+                    deltas[i] += code_grad
+        if input_delta and start == 0 and path is not None:
+            deltas[0] += deltas[code] @ path[0].T  # the linear path's share
         return grad
 
-    def loss_and_grad(self, theta, acts, deltas, grad, row_weight, target=None):
+    def loss_and_grad(
+        self, theta, acts, deltas, grad, row_weight, target=None, code_penalty=None,
+        input_delta=False,
+    ):
         """Reconstruction loss of the batch in ``acts[0]``, its gradient into ``grad``.
 
         ``target`` defaults to the input itself. ``row_weight`` is a scalar or
         one weight per row, normalised over the data the loss averages. With
         ``grad=None`` only the loss is computed. The penalty is separate
         (:meth:`penalty`), so a caller can sum chunks of a large batch first.
+        ``code_penalty(code)``, if given, returns ``(value, gradient)`` of a
+        penalty on the code activations, both added in. ``input_delta`` also
+        writes the gradient with respect to the input into ``deltas[0]``.
         """
         self.forward(theta, acts, scratch=deltas)
         target = acts[0] if target is None else target
         loss = LOSSES[self.loss](acts[-1], target, row_weight, deltas[-1])
+        code_grad = None
+        if code_penalty is not None:
+            value, code_grad = code_penalty(acts[self.code_index])
+            loss += value
         if grad is not None:
-            self.backward(theta, acts, deltas, grad)
+            self.backward(
+                theta, acts, deltas, grad, code_grad=code_grad, input_delta=input_delta
+            )
         return loss
 
     def penalty(self, theta, grad, alpha):

@@ -76,9 +76,9 @@ def test_lbfgs_weighted_objective_equals_repeated_rows():
         ae.set_params(random_state=0).fit(X)  # same layout, mean_ and scale_ for both
         theta = ae._theta.copy()
         total = data.shape[0] if sw is None else sw.sum()
-        acts, deltas = ae._network.allocate(data.shape[0], theta.dtype)
+        buffers = ae._allocate(data.shape[0], theta.dtype)
         grad = np.empty_like(theta)
-        loss = ae._batch_loss(theta, data, slice(None), sw, total, acts, deltas, grad)
+        loss = ae._batch_loss(theta, data, slice(None), sw, total, buffers, grad)
         loss += ae._network.penalty(theta, grad, ae.alpha / total)
         values[name] = loss, grad
     np.testing.assert_allclose(values["weighted"][0], values["repeated"][0], rtol=1e-12)

@@ -137,7 +137,8 @@ def test_only_bounded_slices_are_read():
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(8,), random_state=0)
     fit_chunks(ae, data, chunk_size=700, n_epochs=2, random_state=0)
     # 4 chunks of 625 rows each, every one read once per epoch.
-    assert sorted(data.reads) == sorted(2 * [(0, 625), (625, 1250), (1250, 1875), (1875, 2500)])
+    chunks = [(0, 625), (625, 1250), (1250, 1875), (1875, 2500)]
+    assert sorted(data.reads) == sorted(2 * chunks)
     assert ae.n_iter_ == 8
 
 
@@ -157,7 +158,9 @@ def test_pandas_frame_chunks_keep_feature_names():
 # ----------------------------------------------------------------- chunk order
 
 
-@pytest.mark.parametrize(("n_rows", "chunk_size"), [(10, 3), (10, 5), (7, 7), (7, 100), (1001, 100)])
+@pytest.mark.parametrize(
+    ("n_rows", "chunk_size"), [(10, 3), (10, 5), (7, 7), (7, 100), (1001, 100)]
+)
 def test_chunk_bounds_cover_rows_in_near_equal_pieces(n_rows, chunk_size):
     bounds = chunk_bounds(n_rows, chunk_size)
     sizes = np.diff(bounds)
@@ -192,7 +195,9 @@ def test_each_epoch_visits_every_chunk_once_in_a_new_order():
 
 
 def test_without_shuffle_chunks_follow_the_rows():
-    recorder = fit_chunks(Recorder(), index_rows(10), chunk_size=4, n_epochs=2, shuffle_chunks=False)
+    recorder = fit_chunks(
+        Recorder(), index_rows(10), chunk_size=4, n_epochs=2, shuffle_chunks=False
+    )
     rows = [r for r, _ in recorder.calls]
     assert rows == 2 * [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
 
@@ -236,7 +241,10 @@ def test_same_seeds_give_the_same_autoencoder():
         ({"chunk_size": 10, "n_epochs": 1.0}, "n_epochs must be an integer >= 1"),
         ({"chunk_size": 10, "shuffle_chunks": "yes"}, "shuffle_chunks must be a bool"),
         ({"chunk_size": 10, "random_state": "seed"}, "random_state must be None, an int"),
-        ({"chunk_size": 10, "sample_weight": np.ones(19)}, r"sample_weight must have shape \(20,\)"),
+        (
+            {"chunk_size": 10, "sample_weight": np.ones(19)},
+            r"sample_weight must have shape \(20,\)",
+        ),
     ],
 )
 def test_bad_arguments_raise_value_error(kwargs, words):

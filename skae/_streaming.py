@@ -149,7 +149,8 @@ def fit_chunks(
     >>> from skae import AutoencoderTransformer
     >>> from skae._streaming import fit_chunks
     >>> rng = np.random.RandomState(0)
-    >>> path = os.path.join(tempfile.mkdtemp(), "X.f32")
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "X.f32")
     >>> X = np.memmap(path, dtype=np.float32, mode="w+", shape=(3000, 10))
     >>> X[:] = rng.normal(size=(3000, 3)) @ rng.normal(size=(3, 10))
     >>> X.flush()
@@ -162,7 +163,7 @@ def fit_chunks(
     >>> ae.transform(X[:5]).shape
     (5, 3)
     >>> del X
-    >>> os.remove(path)
+    >>> os.remove(path); os.rmdir(folder)
     """
     if not callable(getattr(estimator, "partial_fit", None)):
         raise ValueError(

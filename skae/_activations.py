@@ -4,6 +4,10 @@ Each activation has a forward function that overwrites its argument with the
 activation and a derivative that multiplies a backpropagated ``delta`` in place
 by the derivative, written from the activation's *output* so the backward pass
 needs nothing but what the forward pass returned.
+
+Both take an optional ``scratch``: a buffer of their argument's shape and dtype
+that they may overwrite. Given one, they allocate nothing (no boolean masks,
+no temporaries); without, they allocate one array of that shape.
 """
 
 import numpy as np
@@ -12,76 +16,95 @@ from scipy.special import expit, log_expit
 LEAKY_SLOPE = 0.01
 
 
-def identity(Z):
+def _buffer(A, scratch):
+    return np.empty_like(A) if scratch is None else scratch
+
+
+def identity(Z, scratch=None):
     """Leave ``Z`` unchanged (a linear layer)."""
 
 
-def relu(Z):
+def relu(Z, scratch=None):
     """Rectified linear unit, in place."""
     np.maximum(Z, 0, out=Z)
 
 
-def leaky_relu(Z):
+def leaky_relu(Z, scratch=None):
     """Leaky rectified linear unit with slope 0.01 below zero, in place."""
-    np.maximum(Z, LEAKY_SLOPE * Z, out=Z)
+    np.maximum(Z, np.multiply(Z, LEAKY_SLOPE, out=_buffer(Z, scratch)), out=Z)
 
 
-def tanh(Z):
+def tanh(Z, scratch=None):
     """Hyperbolic tangent, in place."""
     np.tanh(Z, out=Z)
 
 
-def logistic(Z):
+def logistic(Z, scratch=None):
     """Logistic sigmoid, in place (``scipy.special.expit`` is stable)."""
     expit(Z, out=Z)
 
 
-def elu(Z):
-    """Exponential linear unit ``x if x > 0 else exp(x) - 1``, in place."""
-    negative = Z < 0
-    np.expm1(Z, out=Z, where=negative)
+def elu(Z, scratch=None):
+    """Exponential linear unit ``x if x > 0 else exp(x) - 1``, in place.
+
+    Computed as ``max(x, 0) + expm1(min(x, 0))``, no mask.
+    """
+    negative = np.minimum(Z, 0, out=_buffer(Z, scratch))
+    np.expm1(negative, out=negative)
+    np.maximum(Z, 0, out=Z)
+    Z += negative
 
 
-def softplus(Z):
+def softplus(Z, scratch=None):
     """``log(1 + exp(x)) = -log(sigmoid(-x))``, without overflow or underflow."""
     np.negative(Z, out=Z)
     log_expit(Z, out=Z)
     np.negative(Z, out=Z)
 
 
-def identity_derivative(A, delta):
+def identity_derivative(A, delta, scratch=None):
     """The derivative of the identity is one: nothing to do."""
 
 
-def relu_derivative(A, delta):
-    """Zero ``delta`` where the unit was inactive."""
-    delta[A <= 0] = 0
+def relu_derivative(A, delta, scratch=None):
+    """Zero ``delta`` where the unit was inactive: times ``A > 0`` as 0 or 1."""
+    delta *= np.greater(A, 0, out=_buffer(A, scratch))
 
 
-def leaky_relu_derivative(A, delta):
-    """Scale ``delta`` by the slope where the unit was below zero."""
-    delta[A <= 0] *= LEAKY_SLOPE
+def leaky_relu_derivative(A, delta, scratch=None):
+    """Scale ``delta`` by the slope where the unit was at or below zero."""
+    factor = np.sign(A, out=_buffer(A, scratch))  # 1 above zero, 0 or -1 elsewhere
+    np.maximum(factor, LEAKY_SLOPE, out=factor)
+    delta *= factor
 
 
-def tanh_derivative(A, delta):
+def tanh_derivative(A, delta, scratch=None):
     """``1 - tanh(x)**2``, written from the output ``A``."""
-    delta *= 1 - A**2
+    factor = np.multiply(A, A, out=_buffer(A, scratch))
+    np.subtract(1, factor, out=factor)
+    delta *= factor
 
 
-def logistic_derivative(A, delta):
+def logistic_derivative(A, delta, scratch=None):
     """``s(x) * (1 - s(x))``, written from the output ``A``."""
-    delta *= A * (1 - A)
+    factor = np.subtract(1, A, out=_buffer(A, scratch))
+    factor *= A
+    delta *= factor
 
 
-def elu_derivative(A, delta):
-    """1 above zero, ``exp(x) = A + 1`` below, written from the output."""
-    negative = A < 0
-    np.multiply(delta, A + 1, out=delta, where=negative)
+def elu_derivative(A, delta, scratch=None):
+    """1 above zero, ``exp(x) = A + 1`` below: ``min(A + 1, 1)``, from the output."""
+    factor = np.add(A, 1, out=_buffer(A, scratch))
+    np.minimum(factor, 1, out=factor)
+    delta *= factor
 
 
-def softplus_derivative(A, delta):
+def softplus_derivative(A, delta, scratch=None):
     """``sigmoid(x) = 1 - exp(-softplus(x))``, written from the output."""
-    delta *= -np.expm1(-A)
+    factor = np.negative(A, out=_buffer(A, scratch))
+    np.expm1(factor, out=factor)
+    np.negative(factor, out=factor)
+    delta *= factor
 
 
 ACTIVATIONS = {

@@ -624,12 +624,15 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return 1.0 / total_weight
         return sample_weight[rows] / total_weight
 
-    def _batch_loss(self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None):
+    def _batch_loss(
+        self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None, workspace=None
+    ):
         """Loss of ``X[rows]`` normalised by ``total_weight``; its gradient into ``grad``.
 
         ``buffers`` (from :meth:`_allocate`) have exactly the batch's rows.
         ``rng`` (a ``numpy.random.Generator``) draws the input corruption; with
-        None the input stays clean. The weight penalty is not included.
+        None the input stays clean. ``workspace`` is the network's scratch
+        (``Network.workspace``). The weight penalty is not included.
         """
         acts = buffers["acts"]
         row_weight = self._load_batch(X, rows, sample_weight, total_weight, acts[0])
@@ -643,7 +646,8 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         if self.code_l1 > 0:
             penalty = l1_code_penalty(self.code_l1, row_weight, buffers["code_grad"])
         return self._network.loss_and_grad(
-            theta, acts, buffers["deltas"], grad, row_weight, target, code_penalty=penalty
+            theta, acts, buffers["deltas"], grad, row_weight, target, code_penalty=penalty,
+            workspace=workspace,
         )
 
     def _dataset_loss(self, X, sample_weight, rows, buffers, capacity):
@@ -694,6 +698,7 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         buffers = self._allocate(batch_size, theta.dtype)
         noise_rng = self._noise_source()
         grad = np.empty_like(theta)
+        workspace = network.workspace(batch_size, theta.dtype)
         no_improvement = 0
         converged = interrupted = False
         for _ in range(1 if incremental else self.max_iter):
@@ -701,16 +706,18 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             accumulated = 0.0
             try:
                 for part in chunks(n_train, batch_size):
-                    rows = np.sort(order[part]) if self.shuffle else order[part]
+                    rows = order[part]
+                    if self.shuffle:
+                        rows.sort()  # in place, within this epoch's permutation
                     n = rows.size
                     total = n if sample_weight is None else sample_weight[rows].sum()
                     if total == 0:
                         continue
                     loss = self._batch_loss(
                         theta, X, rows, sample_weight, total, _head(buffers, n), grad,
-                        noise_rng,
+                        noise_rng, workspace,
                     )
-                    loss += network.penalty(theta, grad, self.alpha / total)
+                    loss += network.penalty(theta, grad, self.alpha / total, workspace)
                     if not np.isfinite(loss):
                         raise self._diverged()
                     optimizer.step(theta, grad)

@@ -8,7 +8,10 @@ layout. Weights come first, then biases, so the L2 penalty is one operation on
 
 Nothing here keeps state between calls: the forward pass writes its
 activations into buffers the caller owns and returns them, and the backward
-pass takes them. This module imports nothing from scikit-learn.
+pass takes them. Temporaries go to buffers the caller owns too (the ``deltas``
+in the forward pass, a flat ``workspace`` in the backward pass and the
+penalty), so a training step allocates no array. This module imports nothing
+from scikit-learn.
 """
 
 from typing import NamedTuple
@@ -17,6 +20,11 @@ import numpy as np
 
 from ._activations import ACTIVATIONS, DERIVATIVES, HE_INIT
 from ._losses import LOSSES
+
+
+def _view(work, shape):
+    """The start of the flat buffer ``work`` as an array of ``shape``."""
+    return work[: shape[0] * shape[1]].reshape(shape)
 
 
 class Block(NamedTuple):
@@ -181,13 +189,29 @@ class Network:
         deltas = [np.empty_like(a) for a in acts]
         return acts, deltas
 
+    def workspace(self, n_rows, dtype):
+        """A flat scratch buffer for :meth:`backward` and :meth:`penalty`.
+
+        It holds the widest layer's activations for ``n_rows`` rows (the
+        activation derivatives, the linear path's share of a delta), and with
+        tied weights the largest weight block (a shared block's second
+        gradient contribution).
+        """
+        size = n_rows * max(self.layer_sizes)
+        if any(layer.transpose for layer in self.layers) or (
+            self.linear_path is not None and self.linear_path[1][1]
+        ):
+            size = max(size, max(block.stop - block.start for block in self.blocks))
+        return np.empty(size, dtype=dtype)
+
     def forward(self, theta, acts, start=0, stop=None, scratch=None):
         """Run layers ``start:stop`` on ``acts[start]``, writing ``acts[i + 1]``.
 
         The last layer of the whole network writes its pre-activation (the loss
         folds the output activation into its gradient). ``scratch`` (the
         ``deltas`` buffers, which the backward pass overwrites anyway) holds
-        the linear path's products; without it they are allocated.
+        the linear path's products and the activations' temporaries; without
+        it they are allocated.
         """
         stop = len(self.layers) if stop is None else stop
         last, code = len(self.layers) - 1, self.code_index
@@ -200,22 +224,23 @@ class Network:
                 out += source @ P if scratch is None else np.matmul(source, P, out=scratch[i + 1])
             out += b
             if i < last:
-                ACTIVATIONS[self.layers[i].activation](out)
+                ACTIVATIONS[self.layers[i].activation](out, None if scratch is None else scratch[i + 1])
         return acts
 
-    def _weight_grad(self, grad, ref, inputs, delta, written):
+    def _weight_grad(self, grad, ref, inputs, delta, written, work):
         """Write (or, for a tied block's second use, add) ``inputs.T @ delta``."""
         block, transpose = ref
         g = self.blocks[block].view(grad)
         lhs, rhs = (delta.T, inputs) if transpose else (inputs.T, delta)
         if block in written:
-            g += lhs @ rhs
+            g += np.matmul(lhs, rhs, out=_view(work, g.shape))
         else:
             np.matmul(lhs, rhs, out=g)
             written.add(block)
 
     def backward(
-        self, theta, acts, deltas, grad, start=0, stop=None, code_grad=None, input_delta=False
+        self, theta, acts, deltas, grad, start=0, stop=None, code_grad=None, input_delta=False,
+        workspace=None,
     ):
         """Backpropagate ``deltas[stop]`` through layers ``start:stop``.
 
@@ -227,28 +252,31 @@ class Network:
         input), so that a caller can go on into the layers below.
         ``code_grad``, if given, is the gradient of a penalty on the code
         activations, added to ``deltas[code_index]`` when the pass reaches it.
+        ``workspace`` (from :meth:`workspace`) holds the temporaries; without
+        it one is allocated.
         """
         stop = len(self.layers) if stop is None else stop
         last, code = len(self.layers) - 1, self.code_index
         path = self.linear_weights(theta)
         params = self.parameters(theta, start, stop)
         written = set()
+        work = self.workspace(len(acts[0]), acts[0].dtype) if workspace is None else workspace
         for i in range(stop - 1, start - 1, -1):
             layer = self.layers[i]
             W, _ = params[i - start]
             delta = deltas[i + 1]
             if i < last:
-                DERIVATIVES[layer.activation](acts[i + 1], delta)
-            self._weight_grad(grad, (layer.weight, layer.transpose), acts[i], delta, written)
+                DERIVATIVES[layer.activation](acts[i + 1], delta, _view(work, delta.shape))
+            self._weight_grad(grad, (layer.weight, layer.transpose), acts[i], delta, written, work)
             np.sum(delta, axis=0, out=self.blocks[layer.bias].view(grad))
             if path is not None and i == last:
-                self._weight_grad(grad, self.linear_path[1], acts[code], delta, written)
+                self._weight_grad(grad, self.linear_path[1], acts[code], delta, written, work)
             if path is not None and i == code - 1:
-                self._weight_grad(grad, self.linear_path[0], acts[0], delta, written)
+                self._weight_grad(grad, self.linear_path[0], acts[0], delta, written, work)
             if i > 0 or input_delta:
                 np.matmul(delta, W.T, out=deltas[i])
                 if path is not None and i == code:
-                    deltas[i] += deltas[last + 1] @ path[1].T
+                    deltas[i] += np.matmul(deltas[last + 1], path[1].T, out=_view(work, deltas[i].shape))
                 if code_grad is not None and i == code:
                     deltas[i] += code_grad
         if input_delta and start == 0 and path is not None:
@@ -257,7 +285,7 @@ class Network:
 
     def loss_and_grad(
         self, theta, acts, deltas, grad, row_weight, target=None, code_penalty=None,
-        input_delta=False,
+        input_delta=False, workspace=None,
     ):
         """Reconstruction loss of the batch in ``acts[0]``, its gradient into ``grad``.
 
@@ -268,6 +296,7 @@ class Network:
         ``code_penalty(code)``, if given, returns ``(value, gradient)`` of a
         penalty on the code activations, both added in. ``input_delta`` also
         writes the gradient with respect to the input into ``deltas[0]``.
+        ``workspace`` is passed on to :meth:`backward`.
         """
         self.forward(theta, acts, scratch=deltas)
         target = acts[0] if target is None else target
@@ -278,16 +307,25 @@ class Network:
             loss += value
         if grad is not None:
             self.backward(
-                theta, acts, deltas, grad, code_grad=code_grad, input_delta=input_delta
+                theta, acts, deltas, grad, code_grad=code_grad, input_delta=input_delta,
+                workspace=workspace,
             )
         return loss
 
-    def penalty(self, theta, grad, alpha):
-        """Add ``alpha / 2 * ||W||^2`` to the objective: return it, add its gradient."""
+    def penalty(self, theta, grad, alpha, workspace=None):
+        """Add ``alpha / 2 * ||W||^2`` to the objective: return it, add its gradient.
+
+        ``alpha * W`` is formed a ``workspace``-sized piece at a time (any flat
+        buffer of ``theta``'s dtype); without one, a piece is allocated.
+        """
         if alpha == 0:
             return 0.0
-        weights = theta[: self.n_weights]
-        grad[: self.n_weights] += alpha * weights
+        alpha = float(alpha)  # a NumPy float64 would turn float32 arithmetic into float64
+        weights, weight_grad = theta[: self.n_weights], grad[: self.n_weights]
+        work = np.empty(min(self.n_weights, 1 << 16), theta.dtype) if workspace is None else workspace
+        for start in range(0, self.n_weights, work.size):
+            piece = weights[start : start + work.size]
+            weight_grad[start : start + work.size] += np.multiply(piece, alpha, out=work[: piece.size])
         return 0.5 * alpha * float(weights @ weights)
 
     def predict(self, theta, X, start=0, stop=None):

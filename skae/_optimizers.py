@@ -84,7 +84,16 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2014) with bias correction, over one flat vector."""
+    """Adam (Kingma & Ba, 2014) with bias correction, over one flat vector.
+
+    The step is ``theta -= rate_t * m / (sqrt(v) + epsilon)`` with
+    ``rate_t = learning_rate_init * sqrt(1 - beta_2**t) / (1 - beta_1**t)``, as
+    in scikit-learn. The moments are stored divided by ``1 - beta``
+    (``first_moment = m / (1 - beta_1)``, ``second_moment = v / (1 - beta_2)``),
+    which turns their updates into ``M = beta_1 * M + g`` and
+    ``V = beta_2 * V + g**2``: two operations fewer per step, with the
+    constants folded into the rate and epsilon.
+    """
 
     def __init__(
         self,
@@ -109,21 +118,22 @@ class Adam:
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         rate = self.learning_rate_init * (1 - b2**self.t) ** 0.5 / (1 - b1**self.t)
+        # m / (sqrt(v) + eps) = (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2))
+        rate *= (1 - b1) / (1 - b2) ** 0.5
+        epsilon = self.epsilon / (1 - b2) ** 0.5
         for part in _blocks(theta.size):
             p, g = theta[part], grad[part]
             m, v, s = self.first_moment[part], self.second_moment[part], self._scratch[: p.size]
             m *= b1
-            np.multiply(g, 1 - b1, out=s)
-            m += s  # m = b1 * m + (1 - b1) * g
-            v *= b2
+            m += g
             np.multiply(g, g, out=s)
-            s *= 1 - b2
-            v += s  # v = b2 * v + (1 - b2) * g**2
+            v *= b2
+            v += s
             np.sqrt(v, out=s)
-            s += self.epsilon
+            s += epsilon
             np.divide(m, s, out=s)
             s *= rate
-            p -= s  # theta -= rate * m / (sqrt(v) + epsilon)
+            p -= s
 
     def epoch_ends(self, samples_seen):
         """Adam has no schedule."""

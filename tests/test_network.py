@@ -1,11 +1,14 @@
 """The NumPy core: gradients against central finite differences, layout, init."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from skae._activations import ACTIVATIONS
+from skae._activations import ACTIVATIONS, DERIVATIVES
 from skae._losses import LOSSES
 from skae._network import Network
+from skae._optimizers import Adam
 
 
 def objective(network, theta, X, row_weight, alpha, grad=None):
@@ -135,3 +138,83 @@ def test_fold_affine_reads_raw_data():
     folded = network.fold_affine(theta.copy(), mean, scale)
     expected = network.predict(theta, (X - mean) / scale) * scale + mean
     np.testing.assert_allclose(network.predict(folded, X), expected)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_activation_scratch_changes_nothing_and_derivative_is_right(activation):
+    rng = np.random.RandomState(4)
+    Z = rng.normal(scale=3.0, size=(6, 5))
+    forward = ACTIVATIONS[activation]
+    A, A_scratch = Z.copy(), Z.copy()
+    forward(A)
+    forward(A_scratch, np.full_like(Z, np.nan))
+    np.testing.assert_array_equal(A_scratch, A)
+
+    delta = rng.normal(size=Z.shape)
+    d, d_scratch = delta.copy(), delta.copy()
+    DERIVATIVES[activation](A, d)
+    DERIVATIVES[activation](A, d_scratch, np.full_like(Z, np.nan))
+    np.testing.assert_array_equal(d_scratch, d)
+    up, down = Z + 1e-6, Z - 1e-6
+    forward(up)
+    forward(down)
+    np.testing.assert_allclose(d, delta * (up - down) / 2e-6, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("tied, linear_path", [(False, False), (False, True), (True, True)])
+def test_float32_gradient_agrees_with_float64(activation, tied, linear_path):
+    rng = np.random.RandomState(3)
+    network = Network(
+        [20, 12, 4, 12, 20], [activation, "identity", activation, "identity"],
+        tied=tied, linear_path=linear_path,
+    )
+    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
+    X = rng.normal(size=(16, 20))
+    grads = {}
+    for dtype in (np.float64, np.float32):
+        acts, deltas = network.allocate(16, dtype)
+        acts[0][...] = X
+        grad = np.empty(network.n_params, dtype)
+        workspace = network.workspace(16, dtype)
+        network.loss_and_grad(theta.astype(dtype), acts, deltas, grad, 1 / 16, workspace=workspace)
+        network.penalty(theta.astype(dtype), grad, 0.1, workspace)
+        grads[dtype] = grad
+    assert grads[np.float32].dtype == np.float32
+    difference = np.linalg.norm(grads[np.float32] - grads[np.float64])
+    assert difference < 1e-5 * np.linalg.norm(grads[np.float64])
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("tied, linear_path", [(False, False), (False, True), (True, True)])
+def test_training_step_allocates_no_array(activation, tied, linear_path):
+    # With the buffers, the workspace and the optimizer made beforehand, a
+    # step (forward, loss, backward, penalty, Adam) allocates no array: the
+    # smallest it could make is the code's 1024 x 16 float32 block, 64 kB.
+    # (NumPy's ufuncs may still use their fixed 8192-element buffers for a
+    # broadcast or a cast: 32 kB in float32, whatever the batch.)
+    rng = np.random.RandomState(5)
+    network = Network(
+        [300, 64, 16, 64, 300], [activation, "identity", activation, "identity"],
+        tied=tied, linear_path=linear_path,
+    )
+    theta = network.init(rng, np.float32)
+    acts, deltas = network.allocate(1024, np.float32)
+    acts[0][...] = rng.normal(size=acts[0].shape)
+    workspace = network.workspace(1024, np.float32)
+    grad = np.empty_like(theta)
+    optimizer = Adam(theta.size, theta.dtype, learning_rate_init=np.float64(1e-3))
+
+    def step():
+        network.loss_and_grad(theta, acts, deltas, grad, 1 / 1024, workspace=workspace)
+        network.penalty(theta, grad, np.float64(1e-3), workspace)
+        optimizer.step(theta, grad)
+
+    step()
+    tracemalloc.start()
+    try:
+        step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 16 * 4

@@ -1,0 +1,61 @@
+"""The optimizers against plain, whole-vector reference updates."""
+
+import numpy as np
+import pytest
+
+from skae._optimizers import BLOCK, SGD, Adam
+
+
+def reference_adam(n_steps, theta, grads, lr, b1, b2, eps):
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    for t, g in enumerate(grads[:n_steps], 1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        theta = theta - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+    return theta
+
+
+def reference_sgd(theta, grads, lr, mu, nesterov):
+    velocity = np.zeros_like(theta)
+    for g in grads:
+        velocity = mu * velocity - lr * g
+        theta = theta + (mu * velocity - lr * g if nesterov else velocity)
+    return theta
+
+
+# More parameters than one block, so that the blocked steps meet a block edge.
+N_PARAMS = BLOCK + 123
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.0, 0.0), (0.5, 0.9)])
+def test_adam_matches_the_textbook_update(betas):
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=N_PARAMS)
+    grads = [rng.normal(size=N_PARAMS) * 10.0 ** rng.integers(-6, 2) for _ in range(20)]
+    optimizer = Adam(N_PARAMS, np.float64, 0.01, *betas, 1e-8)
+    ours = theta.copy()
+    for g in grads:
+        optimizer.step(ours, g)
+    expected = reference_adam(20, theta, grads, 0.01, *betas, 1e-8)
+    np.testing.assert_allclose(ours - theta, expected - theta, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_matches_the_textbook_update(nesterov):
+    rng = np.random.default_rng(1)
+    theta = rng.normal(size=N_PARAMS)
+    grads = [rng.normal(size=N_PARAMS) for _ in range(10)]
+    optimizer = SGD(N_PARAMS, np.float64, 0.01, momentum=0.9, nesterov=nesterov)
+    ours = theta.copy()
+    for g in grads:
+        optimizer.step(ours, g)
+    expected = reference_sgd(theta, grads, 0.01, 0.9, nesterov)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
+def test_float32_stays_float32_with_numpy_scalar_hyperparameters():
+    optimizer = Adam(10, np.float32, np.float64(0.01), np.float64(0.9), np.float64(0.999))
+    theta = np.ones(10, np.float32)
+    optimizer.step(theta, np.full(10, 0.5, np.float32))
+    assert theta.dtype == optimizer.first_moment.dtype == np.float32
+    np.testing.assert_allclose(theta, 1 - 0.01, rtol=1e-6)

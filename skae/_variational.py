@@ -1,0 +1,425 @@
+"""VariationalAutoencoder: a generative autoencoder with a smooth latent space.
+
+It reuses :class:`~skae.AutoencoderTransformer`'s validation, solvers and
+training loop; only the network (:mod:`skae._variational_network`), the batch
+objective, the encoding and decoding, and the scores differ.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._autoencoder import AutoencoderTransformer, Interval, _finite
+from ._data import CHUNK_ROWS, chunks, weighted_moments
+from ._variational_network import VariationalNetwork
+
+__all__ = ["VariationalAutoencoder"]
+
+# Options of the deterministic autoencoder that a VAE does not take.
+_DETERMINISTIC_ONLY = ("linear_path", "tied_weights", "noise", "noise_level", "code_l1")
+
+
+class VariationalAutoencoder(AutoencoderTransformer):
+    """Variational autoencoder: a Gaussian code that can generate new data.
+
+    The encoder ``n_features -> hidden_layer_sizes -> 2 * n_components`` gives
+    the mean and the log-variance of a Gaussian ``q(z | x)``; the decoder
+    ``n_components -> reversed(hidden_layer_sizes) -> n_features`` maps a code
+    back to the data. Training minimises, per feature, the reconstruction loss
+    of a code drawn from ``q(z | x)`` (the reparameterisation trick) plus
+    ``beta`` times the Kullback-Leibler divergence from ``q(z | x)`` to the
+    prior ``N(0, I)``, which keeps the codes of the data spread like the prior,
+    so that decoding codes drawn from it (:meth:`sample`) gives data-like rows.
+
+    The data are centred and scaled as in
+    :class:`~skae.AutoencoderTransformer`, and the solvers and training options
+    are the same.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code (the latent space).
+
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+
+    beta : float, default=1.0
+        Weight of the KL term. ``1`` is the evidence lower bound; larger values
+        (a beta-VAE) give smoother, less detailed codes, ``0`` a plain
+        autoencoder with noisy codes.
+
+    activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
+            "softplus"}, default="relu"
+        Activation of the hidden layers.
+
+    loss : {"squared_error", "binary_crossentropy"}, default="squared_error"
+        Reconstruction loss: a Gaussian decoder (of variance 1/2 in the units
+        of the centred data divided by ``scale_``) or a Bernoulli one, which
+        needs ``X`` in [0, 1].
+
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        As in :class:`~skae.AutoencoderTransformer`. With ``"lbfgs"`` the
+        reparameterisation noise is drawn once per ``fit`` and kept, as
+        L-BFGS needs a deterministic objective.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights.
+
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch; ``"auto"`` is ``min(200, n_samples)``.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of ``solver="sgd"``.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of the stochastic solvers.
+
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (lbfgs: iterations).
+
+    shuffle : bool, default=True
+        Shuffle the rows before each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling, the validation split and the
+        reparameterisation noise.
+
+    tol : float, default=1e-4
+        Stopping tolerance, as in :class:`~skae.AutoencoderTransformer`.
+
+    verbose : bool, default=False
+        Print one line per epoch.
+
+    warm_start : bool, default=False
+        Let ``fit`` continue from the current weights.
+
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``solver="sgd"``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when their loss
+        (taken at the posterior mean, so without noise) stops improving.
+
+    validation_fraction : float, default=0.1
+        Share of the rows held out for ``early_stopping``.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of lbfgs.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        Weight matrices: the encoder's layers, then the decoder's. The
+        encoder's last one has ``2 * n_components`` columns, the mean's and
+        then the log-variance's.
+
+    intercepts_ : list of ndarray
+        Bias vectors, in the same order.
+
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean of the first training data (zero for
+        ``loss="binary_crossentropy"``).
+
+    scale_ : float
+        Root mean per-feature variance of the first training data (1 for
+        binary cross-entropy).
+
+    loss_curve_ : list of float
+        The objective (with the weight penalty) after each epoch.
+
+    validation_loss_curve_ : list of float or None
+        Held-out objective after each epoch with ``early_stopping``.
+
+    best_loss_ : float
+        The lowest loss watched for stopping.
+
+    n_iter_ : int
+        Epochs run (lbfgs: iterations of the last fit).
+
+    t_ : int
+        Training samples seen by the stochastic solvers.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they are all strings.
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder, with a linear path
+        from PCA, tied weights, denoising and sparse codes.
+    sklearn.mixture.GaussianMixture : Another density model that can sample.
+
+    Notes
+    -----
+    The objective of a row is ``reconstruction(x, decoder(z)) + beta *
+    KL(q(z | x) || N(0, I)) / n_features``, with the reconstruction a mean
+    over features; with ``loss="binary_crossentropy"`` and ``beta=1`` this is
+    the negative evidence lower bound divided by ``n_features``.
+
+    There is no ``linear_path``: it starts the deterministic autoencoder at
+    PCA's codes, but a VAE's code is a distribution whose spread the KL term
+    sets, and PCA's noiseless codes, scaled by the data's variance, are no
+    starting point for that. Tied weights do not fit either: the encoder's last
+    layer has twice the decoder's first layer's width.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoder(n_components=2, hidden_layer_sizes=(32,),
+    ...                              max_iter=10, random_state=0)
+    >>> Z = vae.fit_transform(X)
+    >>> Z.shape
+    (1797, 2)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    >>> bool(vae.score(X) < 0)
+    True
+    """
+
+    _parameter_constraints = {
+        **{
+            name: constraint
+            for name, constraint in AutoencoderTransformer._parameter_constraints.items()
+            if name not in _DETERMINISTIC_ONLY
+        },
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        beta=1.0,
+        activation="relu",
+        loss="squared_error",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.beta = beta
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------- hooks of the training loop
+
+    def _layout(self, sizes):
+        return {"hidden_layer_sizes": tuple(sizes), "n_components": self.n_components}
+
+    def _init_network(self, X, sample_weight, sizes):
+        network = VariationalNetwork(X.shape[1], sizes, self.n_components, self.activation, self.loss)
+        self._network = network
+        self._theta = network.init(self._rng, X.dtype)
+        if self.loss == "binary_crossentropy":
+            # Start the output at the data's mean: logits of the feature means.
+            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
+            _, bias = network.decoder.parameters(network.halves(self._theta)[1])[-1]
+            bias[...] = np.log(mean / (1 - mean))
+
+    def _allocate(self, n_rows, dtype):
+        return self._network.allocate(n_rows, dtype)
+
+    def _noise_source(self):
+        return np.random.default_rng(self._rng.randint(np.iinfo(np.int32).max))
+
+    def _batch_loss(
+        self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None, workspace=None
+    ):
+        """Objective of ``X[rows]``; with ``rng=None`` the code is the posterior mean."""
+        x = buffers["encoder_acts"][0]
+        row_weight = self._load_batch(X, rows, sample_weight, total_weight, x)
+        eps = None
+        if rng is not None:
+            eps = buffers["eps"]
+            rng.standard_normal(out=eps, dtype=eps.dtype)
+        return self._network.loss_and_grad(
+            theta, buffers, grad, row_weight, self.beta, eps, workspace
+        )
+
+    # --------------------------------------------------- encode and decode
+
+    def _posterior(self, X):
+        """Mean and log-variance of ``q(z | x)`` for the rows of validated ``X``."""
+        network, k = self._network, self.n_components
+        theta_encoder = network.halves(self._theta.astype(X.dtype, copy=True))[0]
+        network.encoder.fold_affine(
+            theta_encoder, self.mean_.astype(X.dtype), self.scale_, outputs=False
+        )
+        mean = np.empty((X.shape[0], k), dtype=X.dtype)
+        log_var = np.empty_like(mean)
+        for rows in chunks(X.shape[0], CHUNK_ROWS):
+            heads = network.encoder.predict(theta_encoder, X[rows])
+            mean[rows], log_var[rows] = heads[:, :k], heads[:, k:]
+        return mean, log_var
+
+    def _encode(self, X):
+        return self._posterior(X)[0]
+
+    def _decode_raw(self, Z):
+        """The decoder's output in raw units, before the logistic for cross-entropy."""
+        network = self._network
+        theta_decoder = network.halves(self._theta.astype(Z.dtype, copy=True))[1]
+        network.decoder.fold_affine(
+            theta_decoder, self.mean_.astype(Z.dtype), self.scale_, inputs=False
+        )
+        return network.decoder.predict(theta_decoder, Z)
+
+    def _decode(self, Z):
+        raw = self._decode_raw(Z)
+        if self.loss == "binary_crossentropy":
+            expit(raw, out=raw)
+        return raw
+
+    def transform(self, X):
+        """Encode ``X``: the mean of ``q(z | x)`` for each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            The posterior means, in the dtype of ``X``.
+        """
+        return super().transform(X)
+
+    def inverse_transform(self, X):
+        """Decode codes: the decoder's mean for each code.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+            The decoder's mean (in [0, 1] for binary cross-entropy).
+        """
+        return super().inverse_transform(X)
+
+    def score_samples(self, X):
+        """Negative objective of each row, taken at the posterior mean.
+
+        The reconstruction loss of decoding the mean of ``q(z | x)``, plus
+        ``beta`` times the KL term divided by ``n_features``, in the units of
+        ``loss_curve_``. No noise is drawn, so the score is deterministic.
+        Higher is better; low values flag unusual rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The negative per-row objective, in float64.
+        """
+        X = self._check_X(X)
+        scores = np.empty(X.shape[0])
+        for rows in chunks(X.shape[0], CHUNK_ROWS):
+            block = X[rows]
+            mean, log_var = (a.astype(np.float64) for a in self._posterior(block))
+            raw = self._decode_raw(mean.astype(X.dtype)).astype(np.float64)
+            block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
+            if self.loss == "binary_crossentropy":
+                # -log p(x | z) of a Bernoulli decoder, from the logits.
+                reconstruction = (np.logaddexp(0, raw) - block * raw).mean(axis=1)
+            else:
+                reconstruction = (((raw - block) / self.scale_) ** 2).mean(axis=1)
+            kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
+            scores[rows] = -(reconstruction + self.beta * kl / X.shape[1])
+        return _finite(scores, "score_samples")
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate data: decode codes drawn from the prior ``N(0, I)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the codes; None uses NumPy's global random state.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The decoder's mean at each code (no observation noise is added),
+            in the dtype of the training data.
+        """
+        check_is_fitted(self, "_theta")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        codes = rng.standard_normal((n_samples, self.n_components))
+        return self.inverse_transform(codes.astype(self._theta.dtype))

@@ -14,7 +14,6 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
-from threadpoolctl import threadpool_limits
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
 from skae._network import Network
@@ -33,14 +32,6 @@ def _quiet_convergence():
     # Short fits on purpose: the warnings say so and are not under test here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    # These networks' matrices are small: on a busy 2-core machine BLAS threads
-    # spinning against each other made this file 10x slower (107 s against 9 s).
-    with threadpool_limits(limits=1, user_api="blas"):
         yield
 
 

@@ -1,97 +1,26 @@
-"""AutoencoderTransformer: the scikit-learn estimator around the NumPy core.
+"""AutoencoderTransformer: nonlinear dimensionality reduction, PCA's drop-in.
 
-This is the only module that imports scikit-learn's private helpers
-(``_fit_context``, ``_param_validation``, ``_check_sample_weight``), so a
-release that moves them breaks one place.
+The estimator's own parts: its parameters, the network (with the PCA start of
+its linear path, tied weights, input corruption and the code's L1 penalty)
+and encoding and decoding. Training and the scikit-learn glue live in
+:mod:`skae._base`.
 """
 
-import copy
-import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from ._activations import ACTIVATIONS
-from ._version import __version__
-from ._data import CHUNK_ROWS, chunks, load_rows, principal_axes, weighted_moments
-from ._losses import LOSSES
+from ._base import BaseAutoencoder, StrOptions, Interval
+from ._data import CHUNK_ROWS, chunks, principal_axes, weighted_moments
 from ._network import Network
-from ._optimizers import SGD, Adam, lbfgs
 from ._regularizers import corrupt, l1_code_penalty
 
 __all__ = ["AutoencoderTransformer"]
 
 
-def _is_stochastic(estimator):
-    return estimator.solver in ("sgd", "adam")
-
-
-def _numeric(check, *args, **kwargs):
-    """Run a scikit-learn check, naming non-numeric input plainly."""
-    try:
-        return check(*args, **kwargs)
-    except (ValueError, TypeError) as error:
-        if "could not convert" in str(error) or "Unable to convert" in str(error):
-            raise ValueError(
-                f"X must hold numbers only; {error}. Encode text or categorical "
-                "columns first (e.g. OneHotEncoder in a ColumnTransformer)."
-            ) from None
-        raise
-
-
-def _finite(values, what):
-    """Refuse to return non-finite results computed from finite input."""
-    if not np.isfinite(values).all():
-        raise ValueError(
-            f"{what} overflowed: X holds values far beyond the scale of the data "
-            "the autoencoder was fitted on, or too large to square in its dtype. "
-            "Scale X (e.g. StandardScaler) before the autoencoder."
-        )
-    return values
-
-
-def _head(buffers, n_rows):
-    """The first ``n_rows`` rows of each batch buffer (a list of them, or one)."""
-    return {
-        name: [a[:n_rows] for a in b] if isinstance(b, list) else b[:n_rows]
-        for name, b in buffers.items()
-    }
-
-
-def _check_layer_sizes(hidden_layer_sizes):
-    if isinstance(hidden_layer_sizes, Integral):
-        hidden_layer_sizes = (hidden_layer_sizes,)
-    sizes = list(hidden_layer_sizes)
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
-        raise TypeError(
-            f"hidden_layer_sizes must hold integers, got {hidden_layer_sizes!r}."
-        )
-    if any(s <= 0 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must be > 0 (or empty), got {hidden_layer_sizes!r}."
-        )
-    return [int(s) for s in sizes]
-
-
-class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class AutoencoderTransformer(BaseAutoencoder):
     """Nonlinear dimensionality reduction with an autoencoder.
 
     A drop-in for :class:`~sklearn.decomposition.PCA` when the data lie near a
@@ -308,36 +237,12 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        **BaseAutoencoder._parameter_constraints,
         "linear_path": ["boolean"],
         "tied_weights": ["boolean"],
         "noise": [StrOptions({"gaussian", "masking"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "code_l1": [Interval(Real, 0, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "loss": [StrOptions(set(LOSSES))],
-        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -405,126 +310,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    # ------------------------------------------------------------------ fit
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Train the autoencoder on ``X``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. Sparse input is read a batch at a time.
-        y : None
-            Ignored; present for API consistency.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each row in the loss.
-
-        Returns
-        -------
-        self : AutoencoderTransformer
-            The fitted estimator.
-        """
-        return self._fit(X, sample_weight, incremental=False)
-
-    @available_if(_is_stochastic)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, sample_weight=None):
-        """Run one epoch over ``X``, starting from the current weights.
-
-        The first call sets ``mean_`` and ``scale_`` from its data; later calls
-        keep them. Only for the stochastic solvers; ``early_stopping`` is
-        ignored.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A chunk of training data.
-        y : None
-            Ignored; present for API consistency.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each row in the loss.
-
-        Returns
-        -------
-        self : AutoencoderTransformer
-            The updated estimator.
-        """
-        return self._fit(X, sample_weight, incremental=True)
-
-    def _fit(self, X, sample_weight, incremental):
-        before = copy.deepcopy(self.__dict__)
-        try:
-            # Values that underflow to zero (squared tiny gradients, saturated
-            # units) are harmless here, even under np.errstate(all="raise").
-            with np.errstate(under="ignore"):
-                self._fit_or_raise(X, sample_weight, incremental)
-        except BaseException:
-            # A failed call leaves the estimator exactly as it was.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
-        return self
-
-    def _fit_or_raise(self, X, sample_weight, incremental):
-        sizes = _check_layer_sizes(self.hidden_layer_sizes)
-        warm = hasattr(self, "_theta") and (incremental or self.warm_start)
-        X = _numeric(
-            validate_data,
-            self,
-            X,
-            reset=not warm,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if self.early_stopping and not incremental else 1,
-        )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
-            if sample_weight.sum() <= 0:
-                raise ValueError("sample_weight must have a positive sum.")
-        if self.loss == "binary_crossentropy":
-            low, high = (X.data.min(initial=0), X.data.max(initial=0)) if sp.issparse(X) else (X.min(), X.max())
-            if low < 0 or high > 1:
-                raise ValueError(
-                    'loss="binary_crossentropy" needs X in [0, 1]; got values in '
-                    f"[{low:g}, {high:g}]. Scale X (e.g. MinMaxScaler) or use "
-                    'loss="squared_error".'
-                )
-        if warm and self._layout(sizes) != self._fitted_layout:
-            *names, last = self._layout(sizes)
-            raise ValueError(
-                f"{', '.join(names)} and {last} cannot change on a warm "
-                "start or partial_fit; refit with warm_start=False."
-            )
-        if not warm:
-            self._initialize(X, sample_weight, sizes)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, sample_weight)
-        else:
-            self._fit_stochastic(X, sample_weight, incremental)
-
-    def _initialize(self, X, sample_weight, sizes):
-        self._rng = check_random_state(self.random_state)
-        dtype = X.dtype
-        n_features = X.shape[1]
-        if self.loss == "squared_error":
-            mean, scale = weighted_moments(X, sample_weight)
-            self.mean_ = mean.astype(dtype)
-            self.scale_ = scale if np.isfinite(scale) and scale > 0 else 1.0
-        else:
-            self.mean_ = np.zeros(n_features, dtype=dtype)
-            self.scale_ = 1.0
-        self._init_network(X, sample_weight, sizes)
-        self._fitted_layout = self._layout(sizes)
-        self._optimizer = None
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.validation_loss_curve_ = [] if self.early_stopping else None
-        self.best_loss_ = np.inf
-
     def _layout(self, sizes):
         """The parameters that fix the layout of ``_theta``, by name."""
         return {
@@ -578,20 +363,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
             params[-1][1][...] += np.log(mean / (1 - mean))
 
-    def _make_optimizer(self):
-        n, dtype = self._theta.size, self._theta.dtype
-        if self.solver == "adam":
-            return Adam(n, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
-        return SGD(
-            n,
-            dtype,
-            self.learning_rate_init,
-            self.learning_rate,
-            self.power_t,
-            self.momentum,
-            self.nesterovs_momentum,
-        )
-
     def _allocate(self, n_rows, dtype):
         """Batch buffers for up to ``n_rows`` rows, by name; allocated once per fit."""
         acts, deltas = self._network.allocate(n_rows, dtype)
@@ -613,16 +384,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"{self.noise_level!r}."
             )
         return np.random.default_rng(self._rng.randint(np.iinfo(np.int32).max))
-
-    def _load_batch(self, X, rows, sample_weight, total_weight, out):
-        """Write the network's view of ``X[rows]`` into ``out``; return the rows' weights."""
-        load_rows(X, rows, out)
-        if self.loss == "squared_error":
-            out -= self.mean_
-            out *= 1.0 / self.scale_
-        if sample_weight is None:
-            return 1.0 / total_weight
-        return sample_weight[rows] / total_weight
 
     def _batch_loss(
         self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None, workspace=None
@@ -650,209 +411,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             workspace=workspace,
         )
 
-    def _dataset_loss(self, X, sample_weight, rows, buffers, capacity):
-        """Weighted mean loss over clean ``X[rows]``, ``capacity`` rows at a time."""
-        total = len(rows) if sample_weight is None else sample_weight[rows].sum()
-        loss = 0.0
-        for part in chunks(len(rows), capacity):
-            loss += self._batch_loss(
-                self._theta, X, rows[part], sample_weight, total,
-                _head(buffers, part.stop - part.start), None,
-            )
-        return loss
-
-    def _fit_stochastic(self, X, sample_weight, incremental):
-        n_samples = X.shape[0]
-        early_stopping = self.early_stopping and not incremental
-        rng, network, theta = self._rng, self._network, self._theta
-        if incremental and self._optimizer is not None:
-            optimizer = self._optimizer
-        else:
-            optimizer = self._optimizer = self._make_optimizer()
-        train = np.arange(n_samples)
-        if early_stopping:
-            n_val = int(np.ceil(self.validation_fraction * n_samples))
-            if n_val >= n_samples:
-                raise ValueError(
-                    f"early_stopping with validation_fraction={self.validation_fraction} "
-                    f"leaves no training rows out of {n_samples}."
-                )
-            permutation = rng.permutation(n_samples)
-            val, train = np.sort(permutation[:n_val]), np.sort(permutation[n_val:])
-        # The weights at the best epoch so far: restored by early stopping and
-        # when training is interrupted.
-        best_theta, best_epoch = theta.copy(), None
-        if not incremental:
-            self.best_loss_ = np.inf
-        n_train = train.size
-        if self.batch_size == "auto":
-            batch_size = min(200, n_train)
-        else:
-            if self.batch_size > n_train and not incremental:
-                warnings.warn(
-                    f"batch_size={self.batch_size} is larger than the {n_train} "
-                    "training rows; it is clipped to that.",
-                    UserWarning,
-                )
-            batch_size = min(self.batch_size, n_train)
-        buffers = self._allocate(batch_size, theta.dtype)
-        noise_rng = self._noise_source()
-        grad = np.empty_like(theta)
-        workspace = network.workspace(batch_size, theta.dtype)
-        no_improvement = 0
-        converged = interrupted = False
-        for _ in range(1 if incremental else self.max_iter):
-            order = rng.permutation(train) if self.shuffle else train
-            accumulated = 0.0
-            try:
-                for part in chunks(n_train, batch_size):
-                    rows = order[part]
-                    if self.shuffle:
-                        rows.sort()  # in place, within this epoch's permutation
-                    n = rows.size
-                    total = n if sample_weight is None else sample_weight[rows].sum()
-                    if total == 0:
-                        continue
-                    loss = self._batch_loss(
-                        theta, X, rows, sample_weight, total, _head(buffers, n), grad,
-                        noise_rng, workspace,
-                    )
-                    loss += network.penalty(theta, grad, self.alpha / total, workspace)
-                    if not np.isfinite(loss):
-                        raise self._diverged()
-                    optimizer.step(theta, grad)
-                    accumulated += loss * n
-            except KeyboardInterrupt:
-                if best_epoch is not None:
-                    theta[...] = best_theta
-                warnings.warn(
-                    f"Training was interrupted during epoch {self.n_iter_ + 1}; the "
-                    "estimator keeps the weights of its best epoch so far"
-                    + (f" (epoch {best_epoch})." if best_epoch else " (none had ended: the current ones)."),
-                    UserWarning,
-                )
-                interrupted = True
-                break
-            if not np.isfinite(theta).all():
-                raise self._diverged()
-            self.n_iter_ += 1
-            self.t_ += n_train
-            epoch_loss = accumulated / n_train
-            self.loss_curve_.append(epoch_loss)
-            optimizer.epoch_ends(self.t_)
-            message = f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}"
-            if incremental:
-                self.best_loss_ = min(self.best_loss_, epoch_loss)
-                if self.verbose:
-                    print(message)
-                continue
-            if early_stopping:
-                watched = self._dataset_loss(X, sample_weight, val, buffers, batch_size)
-                self.validation_loss_curve_.append(watched)
-                message += f", validation loss = {watched:.8f}"
-            else:
-                watched = epoch_loss
-            if self.verbose:
-                print(message)
-            if watched > self.best_loss_ - self.tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            if watched < self.best_loss_:
-                self.best_loss_ = watched
-                best_theta[...] = theta
-                best_epoch = self.n_iter_
-            if no_improvement > self.n_iter_no_change:
-                if optimizer.should_stop(self.verbose):
-                    if self.verbose:
-                        print(
-                            f"Loss did not improve by tol={self.tol} for "
-                            f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                        )
-                    converged = True
-                    break
-                no_improvement = 0
-        else:
-            if not incremental and not converged:
-                warnings.warn(
-                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
-        if early_stopping and best_epoch is not None and not interrupted:
-            theta[...] = best_theta
-
-    def _fit_lbfgs(self, X, sample_weight):
-        n_samples = X.shape[0]
-        network, theta = self._network, self._theta
-        total = n_samples if sample_weight is None else float(sample_weight.sum())
-        chunk = min(n_samples, CHUNK_ROWS)
-        buffers = self._allocate(chunk, theta.dtype)
-        # L-BFGS needs a deterministic objective: one noise draw per chunk,
-        # the same at every evaluation.
-        noise_rng = self._noise_source()
-        n_chunks = -(-n_samples // chunk)
-        seeds = None if noise_rng is None else noise_rng.integers(2**62, size=n_chunks)
-        grad_chunk = np.empty_like(theta)
-        best = {"loss": np.inf, "theta": theta.astype(np.float64)}
-
-        def loss_and_grad(x):
-            theta[...] = x
-            grad = np.zeros(theta.size)
-            loss = 0.0
-            for part in chunks(n_samples, chunk):
-                rng = None if seeds is None else np.random.default_rng(seeds[part.start // chunk])
-                loss += self._batch_loss(
-                    theta, X, part, sample_weight, total,
-                    _head(buffers, part.stop - part.start), grad_chunk, rng,
-                )
-                grad += grad_chunk
-            loss += network.penalty(theta, grad, self.alpha / total)
-            if loss < best["loss"]:
-                best["loss"], best["theta"] = loss, x.copy()
-            return loss, grad
-
-        def callback(intermediate_result):
-            self.loss_curve_.append(float(intermediate_result.fun))
-            if self.verbose:
-                print(f"Iteration {len(self.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
-
-        curve_start = len(self.loss_curve_)
-        try:
-            result = lbfgs(loss_and_grad, theta, self.max_iter, self.max_fun, self.tol, callback)
-        except KeyboardInterrupt:
-            warnings.warn(
-                "Training was interrupted; the estimator keeps the best weights "
-                "lbfgs had reached.",
-                UserWarning,
-            )
-            result = None
-        if result is None or not np.isfinite(result.fun):
-            if not np.isfinite(best["loss"]):
-                raise self._diverged()
-            theta[...] = best["theta"]
-        else:
-            theta[...] = result.x
-            if result.status != 0:
-                warnings.warn(
-                    f"lbfgs failed to converge after {result.nit} iterations "
-                    f"(status={result.status}): {result.message}. Increase max_iter "
-                    "or max_fun, or scale the data.",
-                    ConvergenceWarning,
-                )
-        self.n_iter_ = len(self.loss_curve_) - curve_start
-        self.best_loss_ = min(self.loss_curve_[curve_start:], default=best["loss"])
-
-    def _diverged(self):
-        return ValueError(
-            "Training diverged: the loss became non-finite. The estimator was left "
-            "as it was before this call. Use a smaller learning_rate_init (now "
-            f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler); "
-            "note that partial_fit keeps the mean_ and scale_ of its first call's data."
-        )
-
-    # ------------------------------------------------------------ transform
-
     @property
     def coefs_(self):
         check_is_fitted(self, "_theta")
@@ -874,13 +432,6 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             theta, self.mean_.astype(dtype), self.scale_, inputs=inputs, outputs=outputs
         )
 
-    def _check_X(self, X):
-        check_is_fitted(self, "_theta")
-        return _numeric(
-            validate_data, self, X, reset=False, accept_sparse=("csr", "csc"),
-            dtype=[np.float64, np.float32],
-        )
-
     @np.errstate(under="ignore")
     def _encode(self, X):
         theta = self._effective_theta(X.dtype, outputs=False)
@@ -897,116 +448,3 @@ class AutoencoderTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             expit(raw, out=raw)
         return raw
 
-    def transform(self, X):
-        """Encode ``X``: the code of each row.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            The codes, in the dtype of ``X`` (float32 stays float32).
-        """
-        return _finite(self._encode(self._check_X(X)), "transform")
-
-    def inverse_transform(self, X):
-        """Decode codes back to feature space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, e.g. from :meth:`transform`.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of shape (n_samples, n_features)
-            The decoder's output (in [0, 1] for binary cross-entropy).
-        """
-        check_is_fitted(self, "_theta")
-        Z = _numeric(check_array, X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self.n_components:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but inverse_transform expects codes "
-                f"with n_components={self.n_components} features."
-            )
-        out = np.empty((Z.shape[0], self.n_features_in_), dtype=Z.dtype)
-        for rows in chunks(Z.shape[0], CHUNK_ROWS):
-            out[rows] = self._decode(Z[rows])
-        return _finite(out, "inverse_transform")
-
-    def score_samples(self, X):
-        """Negative mean squared reconstruction error of each row.
-
-        Higher is better; low values flag rows the model reconstructs badly
-        (an anomaly score).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            ``-mean((x - inverse_transform(transform(x))) ** 2)`` per row, in
-            float64 (the squares of float32 data may not fit in float32).
-        """
-        X = self._check_X(X)
-        scores = np.empty(X.shape[0])
-        for rows in chunks(X.shape[0], CHUNK_ROWS):
-            block = X[rows]
-            block = block.toarray() if sp.issparse(block) else block
-            error = (self._decode(self._encode(block)) - block).astype(np.float64, copy=False)
-            scores[rows] = -np.einsum("ij,ij->i", error, error) / X.shape[1]
-        return _finite(scores, "score_samples")
-
-    def score(self, X, y=None, sample_weight=None):
-        """Mean of :meth:`score_samples`: higher is better.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to score.
-        y : None
-            Ignored; present for API consistency.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows in the mean.
-
-        Returns
-        -------
-        score : float
-            The negative (weighted) mean squared reconstruction error.
-        """
-        scores = self.score_samples(X)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, scores[:, None])
-        return float(np.average(scores, weights=sample_weight))
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state["_skae_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        version = state.pop("_skae_version", "pre-0.1")
-        if version != __version__:
-            warnings.warn(
-                f"This {type(self).__name__} was pickled with skae {version} and is "
-                f"loaded with skae {__version__}; it may not work or give other "
-                "results. Refit it, or load it with the version that saved it.",
-                UserWarning,
-            )
-        super().__setstate__(state)
-
-    @property
-    def _n_features_out(self):
-        return self.n_components
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags

@@ -1,8 +1,9 @@
 """VariationalAutoencoder: a generative autoencoder with a smooth latent space.
 
-It reuses :class:`~skae.AutoencoderTransformer`'s validation, solvers and
-training loop; only the network (:mod:`skae._variational_network`), the batch
-objective, the encoding and decoding, and the scores differ.
+It shares :class:`~skae._base.BaseAutoencoder`'s validation, solvers and
+training loop with :class:`~skae.AutoencoderTransformer`; only the network
+(:mod:`skae._variational_network`), the batch objective, the encoding and
+decoding, and the scores differ.
 """
 
 from numbers import Integral, Real
@@ -13,17 +14,13 @@ from scipy.special import expit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._autoencoder import AutoencoderTransformer, Interval, _finite
+from ._base import BaseAutoencoder, Interval, _finite
 from ._data import CHUNK_ROWS, chunks, weighted_moments
 from ._variational_network import VariationalNetwork
 
 __all__ = ["VariationalAutoencoder"]
 
-# Options of the deterministic autoencoder that a VAE does not take.
-_DETERMINISTIC_ONLY = ("linear_path", "tied_weights", "noise", "noise_level", "code_l1")
-
-
-class VariationalAutoencoder(AutoencoderTransformer):
+class VariationalAutoencoder(BaseAutoencoder):
     """Variational autoencoder: a Gaussian code that can generate new data.
 
     The encoder ``n_features -> hidden_layer_sizes -> 2 * n_components`` gives
@@ -203,11 +200,7 @@ class VariationalAutoencoder(AutoencoderTransformer):
     """
 
     _parameter_constraints = {
-        **{
-            name: constraint
-            for name, constraint in AutoencoderTransformer._parameter_constraints.items()
-            if name not in _DETERMINISTIC_ONLY
-        },
+        **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
 

@@ -44,12 +44,18 @@ def logistic(Z, scratch=None):
     expit(Z, out=Z)
 
 
+# exp(-80) is a normal number in float32 and float64, and exp(x) - 1 rounds
+# to -1 beyond it: clipping there keeps exp from underflowing.
+EXP_FLOOR = -80.0
+
+
 def elu(Z, scratch=None):
     """Exponential linear unit ``x if x > 0 else exp(x) - 1``, in place.
 
-    Computed as ``max(x, 0) + expm1(min(x, 0))``, no mask.
+    Computed as ``max(x, 0) + expm1(max(min(x, 0), EXP_FLOOR))``, no mask.
     """
     negative = np.minimum(Z, 0, out=_buffer(Z, scratch))
+    np.maximum(negative, EXP_FLOOR, out=negative)
     np.expm1(negative, out=negative)
     np.maximum(Z, 0, out=Z)
     Z += negative
@@ -101,7 +107,8 @@ def elu_derivative(A, delta, scratch=None):
 
 def softplus_derivative(A, delta, scratch=None):
     """``sigmoid(x) = 1 - exp(-softplus(x))``, written from the output."""
-    factor = np.negative(A, out=_buffer(A, scratch))
+    factor = np.minimum(A, -EXP_FLOOR, out=_buffer(A, scratch))
+    np.negative(factor, out=factor)
     np.expm1(factor, out=factor)
     np.negative(factor, out=factor)
     delta *= factor

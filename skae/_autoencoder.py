@@ -43,7 +43,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         useful with regularisation); then the autoencoder can learn the
         identity and the code is not a reduction.
 
-    hidden_layer_sizes : array-like of int, default=(100,)
+    hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers, from the input towards the code;
         the decoder mirrors them. ``()`` gives a one-layer linear-bottleneck
         autoencoder.
@@ -98,7 +98,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         runs ``scipy.optimize.minimize(method="L-BFGS-B")`` on the full batch,
         which suits small data sets.
 
-    alpha : float, default=1e-4
+    alpha : float, default=0.01
         Strength of the L2 penalty on the weights, ``alpha / 2 * ||W||^2``
         divided by the (weighted) number of samples in the batch, as in
         :class:`~sklearn.neural_network.MLPRegressor`.
@@ -128,11 +128,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         Seeds the initial weights, the shuffling and the validation split.
         Pass an int for identical results across calls.
 
-    tol : float, default=1e-4
+    tol : float, default=1e-3
         Training stops when the loss (or, with ``early_stopping``, the
         validation loss) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs. For lbfgs, the gradient
-        tolerance.
+        ``n_iter_no_change`` consecutive epochs; with
+        ``loss="squared_error"`` the loss is a share of the data's variance,
+        so the default asks each epoch to gain 0.1% of it. For lbfgs, the
+        gradient tolerance.
 
     verbose : bool, default=False
         Print one line per epoch.
@@ -249,7 +251,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(256, 128),
         linear_path=True,
         tied_weights=False,
         noise=None,
@@ -258,7 +260,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         activation="relu",
         loss="squared_error",
         solver="adam",
-        alpha=1e-4,
+        alpha=0.01,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -266,7 +268,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         max_iter=200,
         shuffle=True,
         random_state=None,
-        tol=1e-4,
+        tol=1e-3,
         verbose=False,
         warm_start=False,
         momentum=0.9,

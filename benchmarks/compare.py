@@ -67,6 +67,8 @@ from skae import AutoencoderTransformer  # noqa: E402
 SIZES = (2, 8, 16, 32)
 FULL_SIZES = (2, 4, 8, 16, 32, 64)
 METHODS = ("pca", "ae", "mlp", "kpca")
+LABELS = {"pca": "PCA", "ae": "AutoencoderTransformer", "mlp": "MLPRegressor X->X",
+          "kpca": "KernelPCA"}
 
 
 # ----------------------------------------------------------------- methods
@@ -286,6 +288,22 @@ def mnist_clustering_task(threads, full, ae_params):
     return {"kind": "mnist_clustering", "rows": rows}
 
 
+def mnist_fit_times(sizes, ae_params, full, log):
+    """Wall time of fitting the autoencoder on all 10,000 MNIST images, all cores."""
+    X, _ = datasets.read_mnist()
+    rows = []
+    for k in sizes:
+        model = make_autoencoder(k, ae_params, full)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            model.fit(X)
+            seconds = time.perf_counter() - start
+        rows.append({"n_components": k, "fit_seconds": seconds, "n_iter": int(model.n_iter_)})
+        log(f"  mnist, all 10,000 rows, k={k}: fit {seconds:.1f} s, {model.n_iter_} epochs")
+    return rows
+
+
 def run_all(names, sizes, args, log):
     """All jobs, the costliest first, on ``args.n_jobs`` processes."""
     threads = _threads(args.n_jobs)
@@ -367,12 +385,23 @@ def markdown_table(rows):
         method = r["method"]
         if method == "kpca":
             method = f"kpca ({r['n_train']} rows)"
+        elif method == "mlp" and "n_iter" in r:
+            method = f"mlp ({r['n_iter']} epochs)"
         lines.append(
             f"| {r['dataset']} | {r['n_components']} | {method} | {_fmt(r.get('mse'), '.4g')} "
             f"| {_fmt(r.get('mse_vs_pca'), '.3f')} | {_fmt(r.get('explained_variance'), '.3f')} "
             f"| {_fmt(r.get('fit_seconds'), '.2f')} | {_fmt(r.get('rows_per_second'), ',.0f')} "
             f"| {_fmt(r.get('nmi'), '.3f')} | {_fmt(r.get('ari'), '.3f')} |"
         )
+    return "\n".join(lines)
+
+
+def fit_time_table(rows):
+    lines = [f"| fit on all 10,000 MNIST images ({os.cpu_count()} cores) | epochs | fit (s) |",
+             "|---|---:|---:|"]
+    for r in rows:
+        lines.append(f"| AutoencoderTransformer({r['n_components']}) | {r['n_iter']} "
+                     f"| {r['fit_seconds']:.1f} |")
     return "\n".join(lines)
 
 
@@ -397,18 +426,22 @@ def figures(results, extras, out, show_k):
     # MSE against n_components, one panel per data set.
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.4), squeeze=False)
     for ax, name in zip(axes[0], names):
+        sizes = set()
         for method in METHODS:
             points = sorted((r["n_components"], r["mse"]) for r in results
                             if r["dataset"] == name and r["method"] == method)
             if points:
                 ks, values = zip(*points)
-                ax.plot(ks, values, "o-", label=method)
+                sizes.update(ks)
+                ax.plot(ks, values, "o-", label=LABELS[method])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        ax.set_xticks(sorted(sizes), [str(k) for k in sorted(sizes)])
+        ax.minorticks_off()
         ax.set_title(name)
         ax.set_xlabel("n_components")
-    axes[0][0].set_ylabel("held-out MSE")
-    axes[0][0].legend()
+    axes[0][0].set_ylabel("held-out MSE (log scale)")
+    axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     paths.append(out / "mse_vs_components.png")
     fig.savefig(paths[-1], dpi=100)
@@ -465,6 +498,31 @@ def figures(results, extras, out, show_k):
     return paths
 
 
+def summarize(paths):
+    """One row per earlier run (its ``results.json``): the autoencoder against PCA."""
+    lines = [("| run | --ae-params | worst MSE / PCA (where) | MNIST MSE / PCA by k "
+              "| MNIST ae fit (s) by k | all ae fits (s) |"),
+             "|---|---|---|---|---|---:|"]
+    for path in paths:
+        path = Path(path)
+        path = path / "results.json" if path.is_dir() else path
+        with open(path) as f:
+            report = json.load(f)
+        ae = [r for r in report["results"] if r["method"] == "ae"]
+        worst = max(ae, key=lambda r: r["mse_vs_pca"])
+        mnist = sorted((r for r in ae if r["dataset"] == "mnist"),
+                       key=lambda r: r["n_components"])
+        ratios = " / ".join(format(r["mse_vs_pca"], ".3f") for r in mnist)
+        seconds = " / ".join(format(r["fit_seconds"], ".0f") for r in mnist)
+        params = json.dumps(report.get("ae_params_set", {}))
+        lines.append(
+            f"| {path.parent.name} | `{params}` | {worst['mse_vs_pca']:.3f} "
+            f"({worst['dataset']}, k={worst['n_components']}) | {ratios} | {seconds} "
+            f"| {sum(r['fit_seconds'] for r in ae):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--full", action="store_true",
@@ -487,8 +545,17 @@ def main(argv=None):
     parser.add_argument("--clustering", action="store_true",
                         help="also cluster the whole MNIST test set with KMeans(10) on "
                              "10-D codes (always on with --full)")
+    parser.add_argument("--mnist-fit-time", action="store_true",
+                        help="after the jobs, time the autoencoder's fit on all 10,000 "
+                             "MNIST images at each size, using every core")
     parser.add_argument("--no-figures", action="store_true")
+    parser.add_argument("--summarize", nargs="+", metavar="RESULTS",
+                        help="only print a one-row-per-run summary of earlier runs' "
+                             "results.json files (or their folders)")
     args = parser.parse_args(argv)
+    if args.summarize:
+        print(summarize(args.summarize))
+        return
     args.methods = [m for m in args.methods.split(",") if m]
     if "pca" not in args.methods:
         args.methods.insert(0, "pca")
@@ -511,6 +578,10 @@ def main(argv=None):
             f"{data.X_test.shape[0]} held out")
     outputs = run_all(names, sizes, args, log)
     results, extras, cluster_rows = collect(outputs, names, sizes)
+    fit_rows = []
+    if args.mnist_fit_time:
+        log("mnist: the autoencoder's fit on all 10,000 images, every core")
+        fit_rows = mnist_fit_times(sizes, args.ae_params, args.full, log)
     elapsed = time.perf_counter() - started
 
     report = {
@@ -534,12 +605,16 @@ def main(argv=None):
         },
         "results": results,
         "mnist_clustering": cluster_rows,
+        "mnist_fit_times": fit_rows,
     }
     with open(out / "results.json", "w") as f:
         json.dump(report, f, indent=1, default=str)
     paths = [] if args.no_figures else figures(results, extras, out, args.show_k)
 
     print(markdown_table(results))
+    if fit_rows:
+        print()
+        print(fit_time_table(fit_rows))
     if cluster_rows:
         print()
         print(clustering_table(cluster_rows))

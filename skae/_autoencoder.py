@@ -148,10 +148,15 @@ class AutoencoderTransformer(BaseAutoencoder):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with ``solver="sgd"``.
 
-    early_stopping : bool, default=False
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the rows, stop when their loss stops
         improving, and keep the weights of the best validation loss.
-        Stochastic solvers only.
+        Stochastic solvers only, and not in :meth:`partial_fit`. ``"auto"``
+        turns it on when ``fit`` gets at least 2,000 rows: on fewer, epochs
+        are cheap and the held-out tenth is missed in training; on more, the
+        held-out loss stops training where the reconstruction of new data stops
+        improving, while the training loss would go on falling for many more
+        epochs.
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``, in (0, 1).
@@ -197,12 +202,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         penalty.
 
     validation_loss_curve_ : list of float or None
-        Loss on the held-out rows after each epoch with ``early_stopping``,
+        Loss on the held-out rows after each epoch when early stopping was on,
         else None.
 
     best_loss_ : float
-        The lowest loss watched for stopping: the validation loss with
-        ``early_stopping``, the training loss otherwise.
+        The lowest loss watched for stopping: the validation loss when early
+        stopping was on, the training loss otherwise.
 
     n_iter_ : int
         Epochs run (lbfgs: iterations of the last fit).
@@ -273,7 +278,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         warm_start=False,
         momentum=0.9,
         nesterovs_momentum=True,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,

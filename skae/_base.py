@@ -34,6 +34,12 @@ from ._losses import LOSSES
 from ._optimizers import SGD, Adam
 from ._training import fit_lbfgs, fit_stochastic, head
 
+# early_stopping="auto" holds rows out from this many rows on: below it an
+# epoch is cheap and a tenth of the rows is a real loss of training data; above
+# it the validation loss is a steady signal and the epochs are what cost (see
+# the README's benchmark section for the measurements behind the number).
+EARLY_STOPPING_AUTO_ROWS = 2000
+
 __all__ = ["BaseAutoencoder"]
 
 
@@ -114,7 +120,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "warm_start": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
@@ -192,7 +198,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             reset=not warm,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if self.early_stopping and not incremental else 1,
+            ensure_min_samples=2 if self.early_stopping is True and not incremental else 1,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -215,13 +221,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "start or partial_fit; refit with warm_start=False."
             )
         if not warm:
-            self._initialize(X, sample_weight, sizes)
+            self._initialize(X, sample_weight, sizes, incremental)
         if self.solver == "lbfgs":
             fit_lbfgs(self, X, sample_weight)
         else:
             fit_stochastic(self, X, sample_weight, incremental)
 
-    def _initialize(self, X, sample_weight, sizes):
+    def _initialize(self, X, sample_weight, sizes, incremental=False):
         self._rng = check_random_state(self.random_state)
         dtype = X.dtype
         n_features = X.shape[1]
@@ -238,8 +244,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
-        self.validation_loss_curve_ = [] if self.early_stopping else None
+        self.validation_loss_curve_ = (
+            [] if self._early_stopping_on(X.shape[0], incremental) else None
+        )
         self.best_loss_ = np.inf
+
+    def _early_stopping_on(self, n_samples, incremental=False):
+        """Whether a fit on ``n_samples`` rows holds some out to stop early."""
+        if incremental or self.solver == "lbfgs":
+            return False
+        if self.early_stopping == "auto":
+            return n_samples >= EARLY_STOPPING_AUTO_ROWS
+        return bool(self.early_stopping)
 
     def _make_optimizer(self):
         n, dtype = self._theta.size, self._theta.dtype

@@ -26,7 +26,9 @@ def head(buffers, n_rows):
 def fit_stochastic(estimator, X, sample_weight, incremental):
     """Mini-batch training (adam, sgd): ``max_iter`` epochs, or one for ``partial_fit``."""
     n_samples = X.shape[0]
-    early_stopping = estimator.early_stopping and not incremental
+    early_stopping = estimator._early_stopping_on(n_samples, incremental)
+    if early_stopping and estimator.validation_loss_curve_ is None:
+        estimator.validation_loss_curve_ = []  # a warm start on more rows
     rng, network, theta = estimator._rng, estimator._network, estimator._theta
     if incremental and estimator._optimizer is not None:
         optimizer = estimator._optimizer

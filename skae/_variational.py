@@ -103,9 +103,11 @@ class VariationalAutoencoder(BaseAutoencoder):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with ``solver="sgd"``.
 
-    early_stopping : bool, default=False
+    early_stopping : "auto" or bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when their loss
         (taken at the posterior mean, so without noise) stops improving.
+        ``"auto"`` turns it on for fits on 2,000 rows or more, as in
+        :class:`AutoencoderTransformer` (whose default it is).
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``.

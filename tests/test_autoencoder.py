@@ -236,6 +236,33 @@ def test_early_stopping_restores_best_validation_weights(digits):
     assert not np.array_equal(ae._theta, ae.snapshots_[-1][1])
 
 
+def test_early_stopping_auto_holds_rows_out_from_2000_rows():
+    X = np.random.RandomState(0).rand(2000, 6)
+    settings = dict(hidden_layer_sizes=(4,), max_iter=3, tol=0, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        ae = AutoencoderTransformer(2, **settings).fit(X)
+    assert ae.early_stopping == "auto"
+    assert len(ae.validation_loss_curve_) == 3
+    # The split and the stopping rule are those of early_stopping=True.
+    with pytest.warns(ConvergenceWarning):
+        on = AutoencoderTransformer(2, early_stopping=True, **settings).fit(X)
+    assert ae.validation_loss_curve_ == on.validation_loss_curve_
+    np.testing.assert_array_equal(ae.transform(X), on.transform(X))
+    with pytest.warns(ConvergenceWarning):
+        small = AutoencoderTransformer(2, **settings).fit(X[:1999])
+    assert small.validation_loss_curve_ is None
+    # A warm start on more rows turns it on; partial_fit never holds rows out.
+    small.set_params(warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        small.fit(X)
+    assert len(small.validation_loss_curve_) == 3
+    streamed = AutoencoderTransformer(2, **settings).partial_fit(X)
+    assert streamed.validation_loss_curve_ is None
+    lbfgs = AutoencoderTransformer(2, solver="lbfgs", max_iter=3, hidden_layer_sizes=(4,))
+    with pytest.warns(ConvergenceWarning):
+        assert lbfgs.fit(X).validation_loss_curve_ is None
+
+
 def test_verbose_prints_one_line_per_epoch(small, capsys):
     quick(max_iter=4, verbose=True).fit(small)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("Iteration")]

@@ -206,8 +206,9 @@ def make_model(method, k, X_fit, full, ae_params):
     raise ValueError(method)
 
 
-def run_one(method, k, data, full, kpca_rows, ae_params):
-    X_fit = data.X_train[:kpca_rows] if method == "kpca" else data.X_train
+def run_one(method, k, data, full, kpca_rows, ae_params, train_rows=None):
+    X_fit = data.X_train[:train_rows]
+    X_fit = X_fit[:kpca_rows] if method == "kpca" else X_fit
     model = make_model(method, k, X_fit, full, ae_params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -222,6 +223,7 @@ def run_one(method, k, data, full, kpca_rows, ae_params):
         "method": method,
         "n_train": int(X_fit.shape[0]),
         "mse": mse(data.X_test, X_hat),
+        "mse_train": mse(X_fit, model.inverse_transform(model.transform(X_fit))),
         "explained_variance": explained_variance(data.X_test, X_hat),
         "fit_seconds": fit_time,
         "rows_per_second": throughput(model, data.X_test),
@@ -239,13 +241,13 @@ def _threads(n_jobs):
     return max(1, (os.cpu_count() or 1) // n_jobs)
 
 
-def size_task(name, k, methods, full, kpca_rows, show_k, threads, ae_params):
+def size_task(name, k, methods, full, kpca_rows, show_k, threads, ae_params, train_rows):
     """Every method at one data set and code size (one job of the pool)."""
     data = load_data(name)
     rows, codes, reconstructions = [], {}, {}
     with threadpool_limits(limits=threads):
         for method in methods:
-            row, Z, X_hat = run_one(method, k, data, full, kpca_rows, ae_params)
+            row, Z, X_hat = run_one(method, k, data, full, kpca_rows, ae_params, train_rows)
             rows.append(row)
             if k == 2:
                 codes[method] = Z
@@ -317,7 +319,7 @@ def run_all(names, sizes, args, log):
             if k < n_features:
                 jobs.append((cost.get(name, 1) * k, delayed(size_task)(
                     name, k, args.methods, args.full, args.kpca_rows, args.show_k, threads,
-                    args.ae_params)))
+                    args.ae_params, args.train_rows)))
         if load_data(name).classes:
             jobs.append((0, delayed(raw_task)(name, threads)))
     jobs.sort(key=lambda job: -job[0])
@@ -501,24 +503,41 @@ def figures(results, extras, out, show_k):
 def summarize(paths):
     """One row per earlier run (its ``results.json``): the autoencoder against PCA."""
     lines = [("| run | --ae-params | worst MSE / PCA (where) | MNIST MSE / PCA by k "
-              "| MNIST ae fit (s) by k | all ae fits (s) |"),
-             "|---|---|---|---|---|---:|"]
+              "| MNIST training-rows MSE / PCA by k | MNIST ae fit (s) by k | MNIST epochs by k "
+              "| all ae fits (s) | NMI, KMeans(10) on 10-D codes |"),
+             "|---|---|---|---|---|---|---|---:|---:|"]
     for path in paths:
         path = Path(path)
         path = path / "results.json" if path.is_dir() else path
         with open(path) as f:
             report = json.load(f)
-        ae = [r for r in report["results"] if r["method"] == "ae"]
-        worst = max(ae, key=lambda r: r["mse_vs_pca"])
+        results = report["results"]
+        ae = [r for r in results if r["method"] == "ae"]
+        pca_train = {(r["dataset"], r["n_components"]): r.get("mse_train")
+                     for r in results if r["method"] == "pca"}
         mnist = sorted((r for r in ae if r["dataset"] == "mnist"),
                        key=lambda r: r["n_components"])
-        ratios = " / ".join(format(r["mse_vs_pca"], ".3f") for r in mnist)
-        seconds = " / ".join(format(r["fit_seconds"], ".0f") for r in mnist)
-        params = json.dumps(report.get("ae_params_set", {}))
+
+        def joined(values, spec):
+            return " / ".join(format(v, spec) for v in values) or "-"
+
+        worst = max(ae, key=lambda r: r["mse_vs_pca"], default=None)
+        where = "-" if worst is None else (
+            f"{worst['mse_vs_pca']:.3f} ({worst['dataset']}, k={worst['n_components']})")
+        train = [r["mse_train"] / pca_train[("mnist", r["n_components"])] for r in mnist
+                 if r.get("mse_train") is not None]
+        nmi = [r["nmi"] for r in report.get("mnist_clustering", [])
+               if r["codes"].startswith("Autoencoder")]
+        params = f"`{json.dumps(report.get('ae_params_set', {}))}`"
+        if report.get("train_rows"):
+            params += f", {report['train_rows']} training rows"
         lines.append(
-            f"| {path.parent.name} | `{params}` | {worst['mse_vs_pca']:.3f} "
-            f"({worst['dataset']}, k={worst['n_components']}) | {ratios} | {seconds} "
-            f"| {sum(r['fit_seconds'] for r in ae):.0f} |"
+            f"| {path.parent.name} | {params} "
+            f"| {where} "
+            f"| {joined((r['mse_vs_pca'] for r in mnist), '.3f')} | {joined(train, '.3f')} "
+            f"| {joined((r['fit_seconds'] for r in mnist), '.0f')} "
+            f"| {joined((r['n_iter'] for r in mnist), 'd')} "
+            f"| {sum(r['fit_seconds'] for r in ae):.0f} | {joined(nmi, '.3f')} |"
         )
     return "\n".join(lines)
 
@@ -536,6 +555,9 @@ def main(argv=None):
                         help="comma-separated subset of " + ",".join(METHODS))
     parser.add_argument("--kpca-rows", type=int, default=2000,
                         help="training rows KernelPCA is fitted on (it needs n x n memory)")
+    parser.add_argument("--train-rows", type=int, default=None,
+                        help="fit on only the first N training rows of each data set (the "
+                             "held-out rows stay the same): a learning curve")
     parser.add_argument("--n-jobs", type=int, default=2,
                         help="jobs run at once, each with cpu_count // n_jobs BLAS threads")
     parser.add_argument("--ae-params", type=json.loads, default={},
@@ -589,6 +611,7 @@ def main(argv=None):
                                                                   else argv)]),
         "full": args.full,
         "sizes": list(sizes),
+        "train_rows": args.train_rows,
         "n_jobs": args.n_jobs,
         "blas_threads_per_job": _threads(args.n_jobs),
         "total_seconds": elapsed,

@@ -20,18 +20,9 @@ def objective(network, theta, X, row_weight, alpha, grad=None):
     return loss + network.penalty(theta, grad, alpha)
 
 
-def finite_difference_gradient(f, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        step = np.zeros_like(theta)
-        step[i] = eps
-        grad[i] = (f(theta + step) - f(theta - step)) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("loss", sorted(LOSSES))
-def test_gradient_matches_finite_differences(activation, loss):
+def test_gradient_matches_finite_differences(activation, loss, finite_difference_gradient):
     rng = np.random.RandomState(0)
     sizes = [5, 4, 2, 4, 5]
     network = Network(sizes, [activation, "identity", activation, "identity"], loss)
@@ -53,7 +44,9 @@ def test_gradient_matches_finite_differences(activation, loss):
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("linear_path", [False, True])
 @pytest.mark.parametrize("hidden", [(), (4,), (4, 3)])
-def test_gradient_with_tied_weights_and_linear_path(tied, linear_path, hidden):
+def test_gradient_with_tied_weights_and_linear_path(
+    tied, linear_path, hidden, finite_difference_gradient
+):
     rng = np.random.RandomState(1)
     sizes = [5, *hidden, 2, *hidden[::-1], 5]
     activations = ["tanh"] * len(hidden) + ["identity"] + ["tanh"] * len(hidden) + ["identity"]

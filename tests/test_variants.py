@@ -35,15 +35,6 @@ def _quiet_convergence():
         yield
 
 
-def finite_difference_gradient(f, theta, eps=1e-6):
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        step = np.zeros_like(theta)
-        step[i] = eps
-        grad[i] = (f(theta + step) - f(theta - step)) / (2 * eps)
-    return grad
-
-
 def relative_error(grad, expected):
     return np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected)
 
@@ -58,7 +49,7 @@ def activations_for(hidden, activation="tanh"):
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("linear_path", [False, True])
 @pytest.mark.parametrize("hidden", [(), (4,), (4, 3)])
-def test_l1_code_penalty_gradient(tied, linear_path, hidden):
+def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_gradient):
     rng = np.random.RandomState(0)
     network = Network(
         [5, *hidden, 2, *hidden[::-1], 5], activations_for(hidden), tied=tied,
@@ -90,7 +81,7 @@ def test_l1_code_penalty_value():
 
 @pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("linear_path", [False, True])
-def test_input_gradient(tied, linear_path):
+def test_input_gradient(tied, linear_path, finite_difference_gradient):
     rng = np.random.RandomState(3)
     hidden = (4,)
     network = Network(
@@ -147,7 +138,7 @@ def estimator_objective(estimator, X, sample_weight, rng_seed=None):
         dict(tied_weights=True, code_l1=0.3, noise="gaussian", hidden_layer_sizes=(4, 3)),
     ],
 )
-def test_autoencoder_objective_gradient(params):
+def test_autoencoder_objective_gradient(params, finite_difference_gradient):
     """Noise off (rng=None): L1 and tied weights through the estimator."""
     rng = np.random.RandomState(1)
     X = rng.uniform(0.05, 0.95, size=(9, 6))
@@ -164,7 +155,7 @@ def test_autoencoder_objective_gradient(params):
 @pytest.mark.parametrize("loss", ["squared_error", "binary_crossentropy"])
 @pytest.mark.parametrize("hidden", [(), (4,), (5, 3)])
 @pytest.mark.parametrize("sampled", [True, False])
-def test_vae_network_gradient(loss, hidden, sampled):
+def test_vae_network_gradient(loss, hidden, sampled, finite_difference_gradient):
     """The ELBO's gradient, with the reparameterisation noise held fixed."""
     rng = np.random.RandomState(0)
     network = VariationalNetwork(6, hidden, 2, "tanh", loss)
@@ -186,7 +177,7 @@ def test_vae_network_gradient(loss, hidden, sampled):
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "binary_crossentropy"])
-def test_vae_objective_gradient(loss):
+def test_vae_objective_gradient(loss, finite_difference_gradient):
     """Through the estimator: its own noise draw, fixed by seeding it alike."""
     rng = np.random.RandomState(2)
     X = rng.uniform(0.05, 0.95, size=(8, 5))

@@ -506,11 +506,12 @@ def summarize(paths):
               "| MNIST training-rows MSE / PCA by k | MNIST ae fit (s) by k | MNIST epochs by k "
               "| all ae fits (s) | NMI, KMeans(10) on 10-D codes |"),
              "|---|---|---|---|---|---|---|---:|---:|"]
+    paths = [Path(p) / "results.json" if Path(p).is_dir() else Path(p) for p in paths]
+    reports = []
     for path in paths:
-        path = Path(path)
-        path = path / "results.json" if path.is_dir() else path
         with open(path) as f:
-            report = json.load(f)
+            reports.append(json.load(f))
+    for path, report in zip(paths, reports):
         results = report["results"]
         ae = [r for r in results if r["method"] == "ae"]
         pca_train = {(r["dataset"], r["n_components"]): r.get("mse_train")
@@ -539,6 +540,21 @@ def summarize(paths):
             f"| {joined((r['n_iter'] for r in mnist), 'd')} "
             f"| {sum(r['fit_seconds'] for r in ae):.0f} | {joined(nmi, '.3f')} |"
         )
+    # Runs over more than one data set: the autoencoder's MSE / PCA by k on each.
+    names = [n for n in datasets.NAMES if any(
+        r["method"] == "ae" and r["dataset"] == n for report in reports for r in report["results"])]
+    several = [(path, report) for path, report in zip(paths, reports)
+               if len({r["dataset"] for r in report["results"] if r["method"] == "ae"}) > 1]
+    if several:
+        lines += ["", "| run | " + " | ".join(f"{n}: ae MSE / PCA by k" for n in names) + " |",
+                  "|---|" + "---|" * len(names)]
+        for path, report in several:
+            cells = []
+            for n in names:
+                ae = sorted((r["n_components"], r["mse_vs_pca"]) for r in report["results"]
+                            if r["method"] == "ae" and r["dataset"] == n)
+                cells.append(" / ".join(format(v, ".3f") for _, v in ae) or "-")
+            lines.append(f"| {Path(path).parent.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -1,0 +1,51 @@
+"""The main job, ``benchmarks/compare.py``, runs end to end on a small setting."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib")
+COMPARE = Path(__file__).resolve().parents[1] / "benchmarks" / "compare.py"
+
+
+def run(*args):
+    env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(COMPARE), *args], capture_output=True, text=True,
+        env={**os.environ, **env}, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_compare_writes_table_json_and_figures(tmp_path):
+    params = json.dumps({"hidden_layer_sizes": [8], "max_iter": 3})
+    out = run("--datasets", "digits,manifold", "--sizes", "2,8", "--kpca-rows", "200",
+              "--n-jobs", "1", "--ae-params", params, "--out", str(tmp_path))
+    assert "| data set | k | method | held-out MSE | MSE / PCA |" in out
+    report = json.loads((tmp_path / "results.json").read_text())
+    assert report["ae_params_set"] == {"hidden_layer_sizes": [8], "max_iter": 3}
+    rows = report["results"]
+    for dataset in ("digits", "manifold"):
+        for k in (2, 8):
+            methods = {r["method"]: r for r in rows
+                       if r["dataset"] == dataset and r["n_components"] == k}
+            assert set(methods) == {"pca", "ae", "mlp", "kpca"}
+            assert methods["pca"]["mse_vs_pca"] == 1.0
+            assert methods["ae"]["n_iter"] == 3
+            assert methods["kpca"]["n_train"] == 200
+            for row in methods.values():
+                assert row["mse"] > 0 and row["rows_per_second"] > 0
+    # KMeans scores for the labelled data set only, with the raw baseline.
+    assert {r["method"] for r in rows if "nmi" in r and r["dataset"] == "digits"} == {
+        "raw", "pca", "ae", "mlp", "kpca"}
+    assert not any("nmi" in r for r in rows if r["dataset"] == "manifold")
+    for name in ("mse_vs_components", "reconstructions_digits", "codes_2d"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+
+    summary = run("--summarize", str(tmp_path))
+    assert f"| {tmp_path.name} | `{json.dumps(report['ae_params_set'])}` |" in summary

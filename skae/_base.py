@@ -198,7 +198,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             reset=not warm,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if self.early_stopping is True and not incremental else 1,
+            ensure_min_samples=(
+                2 if self.early_stopping not in ("auto", False) and not incremental else 1
+            ),
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(

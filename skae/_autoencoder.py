@@ -151,12 +151,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the rows, stop when their loss stops
         improving, and keep the weights of the best validation loss.
-        Stochastic solvers only, and not in :meth:`partial_fit`. ``"auto"``
-        turns it on when ``fit`` gets at least 2,000 rows: on fewer, epochs
-        are cheap and the held-out tenth is missed in training; on more, the
-        held-out loss stops training where the reconstruction of new data stops
-        improving, while the training loss would go on falling for many more
-        epochs.
+        Stochastic solvers only, not in :meth:`partial_fit`. ``"auto"`` turns
+        it on when ``fit`` gets at least 2,000 rows (the README's benchmark
+        section shows why).
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``, in (0, 1).

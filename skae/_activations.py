@@ -25,8 +25,19 @@ def identity(Z, scratch=None):
 
 
 def relu(Z, scratch=None):
-    """Rectified linear unit, in place."""
-    np.maximum(Z, 0, out=Z)
+    """Rectified linear unit, in place.
+
+    A float32 batch is compared with a row of zeros broadcast over its rows
+    (the first row of ``scratch``): NumPy 2's float32 ``maximum`` against a
+    scalar runs without SIMD, 2-4x slower from 64 columns up. Float64 and
+    narrow arrays take the scalar.
+    """
+    if Z.dtype == np.float32 and Z.ndim == 2 and Z.shape[0] > 1 and Z.shape[1] >= 64:
+        zeros = np.zeros(Z.shape[1], Z.dtype) if scratch is None else scratch[0]
+        zeros.fill(0)
+        np.maximum(Z, zeros, out=Z)
+    else:
+        np.maximum(Z, 0, out=Z)
 
 
 def leaky_relu(Z, scratch=None):

@@ -312,11 +312,18 @@ class Network:
             )
         return loss
 
+    @property
+    def decayed(self):
+        """The slices of ``theta`` the L2 penalty covers: the weights."""
+        return (slice(0, self.n_weights),)
+
     def penalty(self, theta, grad, alpha, workspace=None):
         """Add ``alpha / 2 * ||W||^2`` to the objective: return it, add its gradient.
 
         ``alpha * W`` is formed a ``workspace``-sized piece at a time (any flat
-        buffer of ``theta``'s dtype); without one, a piece is allocated.
+        buffer of ``theta``'s dtype); without one, a piece is allocated. (The
+        stochastic solvers let the optimizer's step do this, over
+        :attr:`decayed`, while it holds each block in cache.)
         """
         if alpha == 0:
             return 0.0

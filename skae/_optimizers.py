@@ -4,9 +4,16 @@ A step is a handful of vectorised in-place operations over the whole vector;
 no optimizer loops over layers. The vector is walked in blocks of ``BLOCK``
 elements, so that the few arrays a step reads and writes (parameters,
 gradient, moments, a scratch block) stay in the CPU cache from the first
-operation on a block to the last, and the step allocates nothing. L-BFGS goes
-through ``scipy.optimize`` on the same ``loss_and_grad(theta)`` the
-stochastic solvers use.
+operation on a block to the last, and the step allocates nothing. An L2
+penalty's gradient (``decay * theta`` over the weights) is added to the
+gradient, and its value summed, block by block in the same pass, while the
+block is in cache.
+L-BFGS goes through ``scipy.optimize`` on the same ``loss_and_grad(theta)``
+the stochastic solvers use.
+
+Everything is NumPy: SciPy's BLAS ``axpy`` would save a pass here and there,
+but SciPy ships its own OpenBLAS, whose threads then fight NumPy's for the
+cores (with two BLAS threads a training step ran several times slower).
 """
 
 import numpy as np
@@ -22,6 +29,23 @@ BLOCK = 1 << 16
 def _blocks(n):
     for start in range(0, n, BLOCK):
         yield slice(start, min(start + BLOCK, n))
+
+
+def _add_decay(theta, grad, part, decay, decayed, scratch):
+    """``grad += decay * theta`` where the block ``part`` meets the slices ``decayed``.
+
+    Returns the sum of the squares of those entries of ``theta``.
+    """
+    squares = 0.0
+    if not decay:
+        return squares
+    for where in decayed:
+        start, stop = max(part.start, where.start), min(part.stop, where.stop)
+        if start < stop:
+            weights = theta[start:stop]
+            squares += float(weights @ weights)
+            grad[start:stop] += np.multiply(weights, decay, out=scratch[: stop - start])
+    return squares
 
 
 class SGD:
@@ -52,10 +76,18 @@ class SGD:
         self.velocity = np.zeros(n_params, dtype=dtype)
         self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
 
-    def step(self, theta, grad):
-        """Update ``theta`` in place from ``grad``."""
-        mu, lr = self.momentum, self.learning_rate
+    def step(self, theta, grad, decay=0.0, decayed=()):
+        """Update ``theta`` in place from ``grad``.
+
+        With ``decay``, ``decay * theta`` over the slices ``decayed``, the
+        gradient of the L2 penalty ``decay / 2 * ||theta[decayed]||^2``, is
+        first added into ``grad``. Returns that penalty's value (at ``theta``
+        before the update; 0.0 without ``decay``).
+        """
+        mu, lr, decay = self.momentum, self.learning_rate, float(decay)
+        squares = 0.0
         for part in _blocks(theta.size):
+            squares += _add_decay(theta, grad, part, decay, decayed, self._scratch)
             p, g, v = theta[part], grad[part], self.velocity[part]
             s = self._scratch[: p.size]
             np.multiply(g, -lr, out=s)  # s = -lr * g
@@ -67,6 +99,7 @@ class SGD:
                 p += s
             else:
                 p += v
+        return 0.5 * decay * squares
 
     def epoch_ends(self, samples_seen):
         """Apply the ``invscaling`` schedule after ``samples_seen`` samples."""
@@ -113,15 +146,24 @@ class Adam:
         self.second_moment = np.zeros(n_params, dtype=dtype)
         self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
 
-    def step(self, theta, grad):
-        """Update ``theta`` in place from ``grad``."""
+    def step(self, theta, grad, decay=0.0, decayed=()):
+        """Update ``theta`` in place from ``grad``.
+
+        With ``decay``, ``decay * theta`` over the slices ``decayed``, the
+        gradient of the L2 penalty ``decay / 2 * ||theta[decayed]||^2``, is
+        first added into ``grad``. Returns that penalty's value (at ``theta``
+        before the update; 0.0 without ``decay``).
+        """
         self.t += 1
+        decay = float(decay)
         b1, b2 = self.beta_1, self.beta_2
         rate = self.learning_rate_init * (1 - b2**self.t) ** 0.5 / (1 - b1**self.t)
         # m / (sqrt(v) + eps) = (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2))
         rate *= (1 - b1) / (1 - b2) ** 0.5
         epsilon = self.epsilon / (1 - b2) ** 0.5
+        squares = 0.0
         for part in _blocks(theta.size):
+            squares += _add_decay(theta, grad, part, decay, decayed, self._scratch)
             p, g = theta[part], grad[part]
             m, v, s = self.first_moment[part], self.second_moment[part], self._scratch[: p.size]
             m *= b1
@@ -134,6 +176,7 @@ class Adam:
             np.divide(m, s, out=s)
             s *= rate
             p -= s
+        return 0.5 * decay * squares
 
     def epoch_ends(self, samples_seen):
         """Adam has no schedule."""

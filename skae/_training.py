@@ -82,10 +82,10 @@ def fit_stochastic(estimator, X, sample_weight, incremental):
                     theta, X, rows, sample_weight, total, head(buffers, n), grad,
                     noise_rng, workspace,
                 )
-                loss += network.penalty(theta, grad, estimator.alpha / total, workspace)
+                # the L2 penalty: its gradient added, its value returned by the step
+                loss += optimizer.step(theta, grad, estimator.alpha / total, network.decayed)
                 if not np.isfinite(loss):
                     raise estimator._diverged()
-                optimizer.step(theta, grad)
                 accumulated += loss * n
         except KeyboardInterrupt:
             if best_epoch is not None:

@@ -64,6 +64,11 @@ class VariationalNetwork:
         encoder, decoder = self.halves(theta)
         return self.encoder.parameters(encoder) + self.decoder.parameters(decoder)
 
+    @property
+    def decayed(self):
+        """The slices of ``theta`` the L2 penalty covers: both halves' weights."""
+        return (slice(0, self.encoder.n_weights), slice(self.split, self.split + self.decoder.n_weights))
+
     def penalty(self, theta, grad, alpha, workspace=None):
         """Add ``alpha / 2 * ||W||^2`` over both halves: return it, add its gradient."""
         return sum(

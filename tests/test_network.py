@@ -8,7 +8,8 @@ import pytest
 from skae._activations import ACTIVATIONS, DERIVATIVES
 from skae._losses import LOSSES
 from skae._network import Network
-from skae._optimizers import Adam
+from skae._optimizers import SGD, Adam
+from skae._variational_network import VariationalNetwork
 
 
 def objective(network, theta, X, row_weight, alpha, grad=None):
@@ -198,10 +199,9 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
     grad = np.empty_like(theta)
     optimizer = Adam(theta.size, theta.dtype, learning_rate_init=np.float64(1e-3))
 
-    def step():
+    def step():  # as the training loop does it: the penalty goes in the step
         network.loss_and_grad(theta, acts, deltas, grad, 1 / 1024, workspace=workspace)
-        network.penalty(theta, grad, np.float64(1e-3), workspace)
-        optimizer.step(theta, grad)
+        optimizer.step(theta, grad, np.float64(1e-3), network.decayed)
 
     step()
     tracemalloc.start()
@@ -211,3 +211,24 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
     finally:
         tracemalloc.stop()
     assert peak < 1024 * 16 * 4
+
+
+@pytest.mark.parametrize("optimizer", [Adam, SGD])
+@pytest.mark.parametrize("make", [
+    lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], linear_path=True),
+    lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], tied=True),
+    lambda: VariationalNetwork(20, (12,), 4, "relu", "squared_error"),
+])
+def test_the_step_adds_the_penalty_over_the_decayed_slices(make, optimizer):
+    # The stochastic solvers have the optimizer's step add the L2 penalty's
+    # gradient over ``network.decayed`` and return its value; L-BFGS takes
+    # both from ``penalty``. They must agree.
+    network = make()
+    theta = network.init(np.random.RandomState(0)) + 0.5
+    grad = np.random.RandomState(1).normal(size=theta.size)
+    expected_grad = grad.copy()
+    value = network.penalty(theta, expected_grad, 0.3)
+    step = optimizer(theta.size, theta.dtype)
+    assert step.step(theta.copy(), grad, 0.3, network.decayed) == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
+    assert step.step(theta.copy(), grad) == 0.0

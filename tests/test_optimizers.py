@@ -50,7 +50,38 @@ def test_sgd_matches_the_textbook_update(nesterov):
     for g in grads:
         optimizer.step(ours, g)
     expected = reference_sgd(theta, grads, 0.01, 0.9, nesterov)
-    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", [
+    lambda n, dtype: Adam(n, dtype, 0.01), lambda n, dtype: SGD(n, dtype, 0.01, momentum=0.9),
+])
+@pytest.mark.parametrize("decayed", [
+    (), (slice(0, 100),), (slice(0, BLOCK),), (slice(0, BLOCK + 50),), (slice(0, N_PARAMS),),
+    (slice(10, 100), slice(BLOCK - 5, BLOCK + 7)),
+])
+def test_decay_is_the_l2_gradient_added_over_the_decayed_slices(make, dtype, decayed):
+    # step(theta, g, decay, decayed) is step(theta, g + decay * theta on the
+    # slices, 0 elsewhere), with slices inside the first block, ending on its
+    # edge, in the second, at the end, and two of them, one across the edge.
+    rng = np.random.default_rng(2)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    theta = rng.normal(size=N_PARAMS).astype(dtype)
+    fused, reference = make(N_PARAMS, dtype), make(N_PARAMS, dtype)
+    ours, expected = theta.copy(), theta.copy()
+    for _ in range(3):
+        g = rng.normal(size=N_PARAMS).astype(dtype)
+        penalised = g.copy()
+        for where in decayed:
+            penalised[where] += dtype(0.3) * expected[where]
+        squares = sum(float(ours[where].astype(np.float64) @ ours[where]) for where in decayed)
+        reference.step(expected, penalised)
+        value = fused.step(ours, g, decay=0.3, decayed=decayed)
+        assert value == pytest.approx(0.5 * 0.3 * squares, rel=tolerance)
+        np.testing.assert_allclose(g, penalised, rtol=tolerance, atol=tolerance)  # the gradient now holds it
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours, expected, rtol=tolerance, atol=tolerance)
 
 
 def test_float32_stays_float32_with_numpy_scalar_hyperparameters():

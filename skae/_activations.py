@@ -28,9 +28,10 @@ def relu(Z, scratch=None):
     """Rectified linear unit, in place.
 
     A float32 batch is compared with a row of zeros broadcast over its rows
-    (the first row of ``scratch``): NumPy 2's float32 ``maximum`` against a
-    scalar runs without SIMD, 2-4x slower from 64 columns up. Float64 and
-    narrow arrays take the scalar.
+    (the first row of ``scratch``): NumPy 2.4's float32 ``maximum`` against a
+    scalar measured 2-2.5x slower than that on 512-row batches of 64 to 784
+    columns (``benchmarks/bench_kernels.py``). Float64 (no such gap) and
+    narrower arrays take the scalar.
     """
     if Z.dtype == np.float32 and Z.ndim == 2 and Z.shape[0] > 1 and Z.shape[1] >= 64:
         zeros = np.zeros(Z.shape[1], Z.dtype) if scratch is None else scratch[0]

@@ -49,3 +49,18 @@ def test_compare_writes_table_json_and_figures(tmp_path):
 
     summary = run("--summarize", str(tmp_path))
     assert f"| {tmp_path.name} | `{json.dumps(report['ae_params_set'])}` |" in summary
+
+
+def test_bench_kernels_prints_one_row_per_kernel_pair():
+    script = COMPARE.parent / "bench_kernels.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--repeats", "2", "--rows", "16"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| relu", "| sum of squares"))]
+    assert len(rows) == 2 * 6 + 2
+    for row in rows:  # kernel, A, A's time, B, B's time, A / B: the numbers parse
+        cells = [cell.strip() for cell in row.strip("| ").split("|")]
+        assert len(cells) == 6
+        [float(cells[i]) for i in (2, 4, 5)]

@@ -1,0 +1,98 @@
+"""NumPy kernel choices of the core, timed side by side.
+
+Two choices in skae's core rest on how NumPy's kernels perform, not on
+arithmetic, so they are measured here rather than asserted:
+
+1. relu in float32 (``skae/_activations.py``): ``np.maximum(Z, 0)`` against
+   ``np.maximum(Z, zero_row)``, a row of zeros broadcast over the batch.
+2. the squared error's sum (``skae/_losses.py``): ``np.einsum("ij,ij->", D,
+   D)`` against ``np.vdot(D, D)`` (a BLAS dot product).
+
+Each pair runs alternately on the same arrays, ``--repeats`` times; the table
+gives the median microseconds per call and the median of the per-repeat
+ratios. relu works in place, so each call first restores ``Z`` by a copy,
+which is timed in the same rotation and taken off. One BLAS thread (threadpoolctl), as in ``bench_speed.py``.
+
+Usage: ``python benchmarks/bench_kernels.py [--repeats 15] [--rows 512]``
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+
+def timed(function, number):
+    start = time.perf_counter()
+    for _ in range(number):
+        function()
+    return (time.perf_counter() - start) / number * 1e6
+
+
+def compare(first, second, repeats, number, baseline=None):
+    """Median microseconds of two callables, alternated, and of their ratios.
+
+    With ``baseline`` (a third callable, timed in the same rotation), its time
+    is taken off both before the medians and the ratios.
+    """
+    a, b, c = [], [], []
+    calls = [(first, a), (second, b)] + ([(baseline, c)] if baseline else [])
+    for r in range(repeats):
+        for function, times in calls[r % len(calls):] + calls[: r % len(calls)]:
+            times.append(timed(function, number))
+    if baseline:
+        a = [x - z for x, z in zip(a, c)]
+        b = [y - z for y, z in zip(b, c)]
+    ratio = statistics.median(x / y for x, y in zip(a, b))
+    return statistics.median(a), statistics.median(b), ratio
+
+
+def relu_rows(rows, repeats, rng):
+    for dtype in (np.float32, np.float64):
+        for width in (8, 32, 64, 128, 512, 784):
+            source = rng.standard_normal((rows, width)).astype(dtype)
+            Z = np.empty_like(source)
+            zero_row = np.zeros(width, dtype)
+
+            def scalar():
+                np.copyto(Z, source)
+                np.maximum(Z, 0, out=Z)
+
+            def row():
+                np.copyto(Z, source)
+                np.maximum(Z, zero_row, out=Z)
+
+            s, r, ratio = compare(scalar, row, repeats, 200, lambda: np.copyto(Z, source))
+            yield (f"relu {np.dtype(dtype).name} {rows}x{width}", "maximum(Z, 0)", s,
+                   "maximum(Z, zero_row)", r, ratio)
+
+
+def loss_rows(rows, repeats, rng):
+    for dtype in (np.float32, np.float64):
+        D = rng.standard_normal((rows, 784)).astype(dtype)
+        s, r, ratio = compare(
+            lambda: np.einsum("ij,ij->", D, D), lambda: np.vdot(D, D), repeats, 200
+        )
+        yield (f"sum of squares {np.dtype(dtype).name} {rows}x784", "einsum", s, "vdot", r, ratio)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rows", type=int, default=512)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    print(f"NumPy {np.__version__}; medians of {args.repeats} alternated repeats of 200 calls; "
+          "relu times net of the copy that restores Z before each call")
+    print("| kernel | A | A: us/call | B | B: us/call | A / B |")
+    print("|---|---|---:|---|---:|---:|")
+    with threadpool_limits(1):
+        for row in (*relu_rows(args.rows, args.repeats, rng), *loss_rows(args.rows, args.repeats, rng)):
+            name, a, ta, b, tb, ratio = row
+            print(f"| {name} | `{a}` | {ta:.1f} | `{b}` | {tb:.1f} | {ratio:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -106,65 +106,53 @@ def batches(n_rows, batch_size):
 # (dtype, batch size) and then ``run(epochs)`` returns the seconds it took.
 
 
-class Skae:
-    """AutoencoderTransformer, timed on warm-started fits (no setup inside)."""
+# Both estimators get the same optimiser and a fixed number of epochs (tol=0,
+# no early stopping); they are timed on warm-started fits after a one-epoch fit.
+FIXED_EPOCHS = dict(
+    activation="relu", solver="adam", alpha=ALPHA, learning_rate_init=1e-3, max_iter=1,
+    shuffle=True, tol=0.0, early_stopping=False, n_iter_no_change=10**6, warm_start=True,
+)
+
+
+class WarmFit:
+    """An estimator timed on warm-started fits of ``epochs`` epochs (no setup inside)."""
+
+    def __init__(self, estimator, *fit_args):
+        self.estimator, self.fit_args = estimator, fit_args
+        estimator.fit(*fit_args)
+
+    def run(self, epochs):
+        self.estimator.set_params(max_iter=epochs)
+        start = time.perf_counter()
+        self.estimator.fit(*self.fit_args)
+        return time.perf_counter() - start
+
+
+class Skae(WarmFit):
+    """AutoencoderTransformer (of ``module``, a skae package)."""
 
     def __init__(self, module, linear_path, X, batch_size, seed=0):
-        self.estimator = module.AutoencoderTransformer(
-            N_COMPONENTS,
-            hidden_layer_sizes=HIDDEN,
-            linear_path=linear_path,
-            activation="relu",
-            solver="adam",
-            alpha=ALPHA,
-            batch_size=batch_size,
-            learning_rate_init=1e-3,
-            max_iter=1,
-            shuffle=True,
-            tol=0.0,
-            early_stopping=False,
-            n_iter_no_change=10**6,
-            random_state=seed,
-            warm_start=True,
+        super().__init__(
+            module.AutoencoderTransformer(
+                N_COMPONENTS, hidden_layer_sizes=HIDDEN, linear_path=linear_path,
+                batch_size=batch_size, random_state=seed, **FIXED_EPOCHS,
+            ),
+            X,
         )
-        self.X = X
-        self.estimator.fit(X)
-
-    def run(self, epochs):
-        self.estimator.set_params(max_iter=epochs)
-        start = time.perf_counter()
-        self.estimator.fit(self.X)
-        return time.perf_counter() - start
 
 
-class Mlp:
-    """MLPRegressor fitted X -> X, timed on warm-started fits."""
+class Mlp(WarmFit):
+    """MLPRegressor fitted X -> X."""
 
     def __init__(self, X, batch_size, seed=0):
-        self.estimator = MLPRegressor(
-            hidden_layer_sizes=(*HIDDEN, N_COMPONENTS, *HIDDEN[::-1]),
-            activation="relu",
-            solver="adam",
-            alpha=ALPHA,
-            batch_size=batch_size,
-            learning_rate_init=1e-3,
-            max_iter=1,
-            shuffle=True,
-            tol=0.0,
-            early_stopping=False,
-            n_iter_no_change=10**6,
-            random_state=seed,
-            warm_start=True,
+        super().__init__(
+            MLPRegressor(
+                hidden_layer_sizes=(*HIDDEN, N_COMPONENTS, *HIDDEN[::-1]),
+                batch_size=batch_size, random_state=seed, **FIXED_EPOCHS,
+            ),
+            X, X,
         )
-        self.X = X
-        self.estimator.fit(X, X)
         self.dtype = self.estimator.coefs_[0].dtype
-
-    def run(self, epochs):
-        self.estimator.set_params(max_iter=epochs)
-        start = time.perf_counter()
-        self.estimator.fit(self.X, self.X)
-        return time.perf_counter() - start
 
 
 class Torch:

@@ -40,7 +40,7 @@ def compare(first, second, repeats, number, baseline=None):
     a, b, c = [], [], []
     calls = [(first, a), (second, b)] + ([(baseline, c)] if baseline else [])
     for r in range(repeats):
-        for function, times in calls[r % len(calls):] + calls[: r % len(calls)]:
+        for function, times in calls[r % len(calls) :] + calls[: r % len(calls)]:
             times.append(timed(function, number))
     if baseline:
         a = [x - z for x, z in zip(a, c)]
@@ -65,8 +65,14 @@ def relu_rows(rows, repeats, rng):
                 np.maximum(Z, zero_row, out=Z)
 
             s, r, ratio = compare(scalar, row, repeats, 200, lambda: np.copyto(Z, source))
-            yield (f"relu {np.dtype(dtype).name} {rows}x{width}", "maximum(Z, 0)", s,
-                   "maximum(Z, zero_row)", r, ratio)
+            yield (
+                f"relu {np.dtype(dtype).name} {rows}x{width}",
+                "maximum(Z, 0)",
+                s,
+                "maximum(Z, zero_row)",
+                r,
+                ratio,
+            )
 
 
 def loss_rows(rows, repeats, rng):
@@ -84,12 +90,17 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=512)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    print(f"NumPy {np.__version__}; medians of {args.repeats} alternated repeats of 200 calls; "
-          "relu times net of the copy that restores Z before each call")
+    print(
+        f"NumPy {np.__version__}; medians of {args.repeats} alternated repeats of 200 calls; "
+        "relu times net of the copy that restores Z before each call"
+    )
     print("| kernel | A | A: us/call | B | B: us/call | A / B |")
     print("|---|---|---:|---|---:|---:|")
     with threadpool_limits(1):
-        for row in (*relu_rows(args.rows, args.repeats, rng), *loss_rows(args.rows, args.repeats, rng)):
+        for row in (
+            *relu_rows(args.rows, args.repeats, rng),
+            *loss_rows(args.rows, args.repeats, rng),
+        ):
             name, a, ta, b, tb, ratio = row
             print(f"| {name} | `{a}` | {ta:.1f} | `{b}` | {tb:.1f} | {ratio:.2f} |", flush=True)
 

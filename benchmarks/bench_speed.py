@@ -109,8 +109,16 @@ def batches(n_rows, batch_size):
 # Both estimators get the same optimiser and a fixed number of epochs (tol=0,
 # no early stopping); they are timed on warm-started fits after a one-epoch fit.
 FIXED_EPOCHS = dict(
-    activation="relu", solver="adam", alpha=ALPHA, learning_rate_init=1e-3, max_iter=1,
-    shuffle=True, tol=0.0, early_stopping=False, n_iter_no_change=10**6, warm_start=True,
+    activation="relu",
+    solver="adam",
+    alpha=ALPHA,
+    learning_rate_init=1e-3,
+    max_iter=1,
+    shuffle=True,
+    tol=0.0,
+    early_stopping=False,
+    n_iter_no_change=10**6,
+    warm_start=True,
 )
 
 
@@ -134,8 +142,12 @@ class Skae(WarmFit):
     def __init__(self, module, linear_path, X, batch_size, seed=0):
         super().__init__(
             module.AutoencoderTransformer(
-                N_COMPONENTS, hidden_layer_sizes=HIDDEN, linear_path=linear_path,
-                batch_size=batch_size, random_state=seed, **FIXED_EPOCHS,
+                N_COMPONENTS,
+                hidden_layer_sizes=HIDDEN,
+                linear_path=linear_path,
+                batch_size=batch_size,
+                random_state=seed,
+                **FIXED_EPOCHS,
             ),
             X,
         )
@@ -148,9 +160,12 @@ class Mlp(WarmFit):
         super().__init__(
             MLPRegressor(
                 hidden_layer_sizes=(*HIDDEN, N_COMPONENTS, *HIDDEN[::-1]),
-                batch_size=batch_size, random_state=seed, **FIXED_EPOCHS,
+                batch_size=batch_size,
+                random_state=seed,
+                **FIXED_EPOCHS,
             ),
-            X, X,
+            X,
+            X,
         )
         self.dtype = self.estimator.coefs_[0].dtype
 
@@ -306,13 +321,21 @@ def machine():
         "torch": torch.__version__ if torch is not None else None,
         "skae": getattr(skae, "__version__", "?"),
         "blas": [
-            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+            {
+                k: p.get(k)
+                for k in ("internal_api", "version", "architecture", "num_threads", "filepath")
+            }
             for p in threadpool_info()
         ],
         "torch_threads": torch.get_num_threads() if torch is not None else None,
         "env": {
             k: os.environ.get(k)
-            for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+            for k in (
+                "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE",
+                "OPENBLAS_NUM_THREADS",
+                "OMP_NUM_THREADS",
+            )
         },
     }
     return info
@@ -355,7 +378,9 @@ def bench_training(X64, args, before):
             if torch is not None:
                 contenders["torch"] = Torch(X, batch_size)
             times = alternate(contenders, args.repeats, lambda c: c.run(args.epochs))
-            mlp_dtype = str(contenders["MLPRegressor"].dtype) if "MLPRegressor" in contenders else None
+            mlp_dtype = (
+                str(contenders["MLPRegressor"].dtype) if "MLPRegressor" in contenders else None
+            )
             for name in contenders:
                 roof = "roofline+path" if name == "skae linear_path" else "roofline"
                 row = {
@@ -417,8 +442,13 @@ def bench_transform(X64, args, before):
         fitted = {}
         for name, linear_path in (("skae", False), ("skae linear_path", True)):
             est = skae.AutoencoderTransformer(
-                N_COMPONENTS, hidden_layer_sizes=HIDDEN, linear_path=linear_path,
-                max_iter=1, batch_size=512, early_stopping=False, random_state=0,
+                N_COMPONENTS,
+                hidden_layer_sizes=HIDDEN,
+                linear_path=linear_path,
+                max_iter=1,
+                batch_size=512,
+                early_stopping=False,
+                random_state=0,
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -479,8 +509,14 @@ def rss_child(rows, epochs, batch_size, threads, package=None):
         block = X[first : first + 100_000]
         rng.standard_normal(out=block, dtype=np.float32)
     est = module.AutoencoderTransformer(
-        N_COMPONENTS, hidden_layer_sizes=(64,), linear_path=True, batch_size=batch_size,
-        max_iter=epochs, tol=0.0, early_stopping=False, random_state=0,
+        N_COMPONENTS,
+        hidden_layer_sizes=(64,),
+        linear_path=True,
+        batch_size=batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        early_stopping=False,
+        random_state=0,
     )
     gc.collect()
     try:
@@ -501,13 +537,24 @@ def rss_child(rows, epochs, batch_size, threads, package=None):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     else:
         peak = _proc_status(peak_field)
-    print(json.dumps({
-        "rows": rows, "features": RSS_FEATURES, "dtype": "float32", "epochs": epochs,
-        "batch_size": batch_size, "data_mb": X.nbytes / 1e6, "baseline_mb": baseline / 1e6,
-        "peak_mb": peak / 1e6, "peak_minus_baseline_mb": (peak - baseline) / 1e6,
-        "peak_measure": peak_field or "ru_maxrss (since process start)",
-        "fit_s": seconds, "theta_dtype": str(est._theta.dtype),
-    }))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "features": RSS_FEATURES,
+                "dtype": "float32",
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "data_mb": X.nbytes / 1e6,
+                "baseline_mb": baseline / 1e6,
+                "peak_mb": peak / 1e6,
+                "peak_minus_baseline_mb": (peak - baseline) / 1e6,
+                "peak_measure": peak_field or "ru_maxrss (since process start)",
+                "fit_s": seconds,
+                "theta_dtype": str(est._theta.dtype),
+            }
+        )
+    )
 
 
 def bench_memory(args):
@@ -515,8 +562,13 @@ def bench_memory(args):
     versions = {"skae": None} if args.before is None else {"skae-before": args.before, "skae": None}
     for name, package in versions.items():
         command = [
-            sys.executable, os.path.abspath(__file__), "--rss-child",
-            str(args.rss_rows), str(args.rss_epochs), "512", str(args.threads or 0),
+            sys.executable,
+            os.path.abspath(__file__),
+            "--rss-child",
+            str(args.rss_rows),
+            str(args.rss_epochs),
+            "512",
+            str(args.threads or 0),
         ]
         if package is not None:
             command += ["--rss-package", package]
@@ -534,8 +586,14 @@ def bench_memory(args):
 
 
 PHASES = (
-    "matrix products", "activations", "derivatives", "bias gradients", "loss",
-    "penalty", "optimizer step", "batch gathering",
+    "matrix products",
+    "activations",
+    "derivatives",
+    "bias gradients",
+    "loss",
+    "penalty",
+    "optimizer step",
+    "batch gathering",
 )
 
 
@@ -546,8 +604,11 @@ def phase_timers(module, totals):
     losses, optimizers = module._losses, module._optimizers
     # the modules that call load_rows (it moved as the estimator was split up)
     gatherers = [
-        m for name, m in sorted(sys.modules.items())
-        if name.startswith(module.__name__ + ".") and hasattr(m, "load_rows") and m is not module._data
+        m
+        for name, m in sorted(sys.modules.items())
+        if name.startswith(module.__name__ + ".")
+        and hasattr(m, "load_rows")
+        and m is not module._data
     ]
 
     def timed(phase, function):
@@ -560,7 +621,9 @@ def phase_timers(module, totals):
 
         return wrapper
 
-    numpy_proxy = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+    numpy_proxy = types.SimpleNamespace(
+        **{k: getattr(np, k) for k in dir(np) if not k.startswith("__")}
+    )
     numpy_proxy.matmul = timed("matrix products", np.matmul)
     numpy_proxy.sum = timed("bias gradients", np.sum)
     saved = [
@@ -578,7 +641,8 @@ def phase_timers(module, totals):
     network.Network.penalty = timed("penalty", network.Network.penalty)
     optimizers.Adam.step = timed("optimizer step", optimizers.Adam.step)
     for table, phase in (
-        (activations.ACTIVATIONS, "activations"), (activations.DERIVATIVES, "derivatives"),
+        (activations.ACTIVATIONS, "activations"),
+        (activations.DERIVATIVES, "derivatives"),
         (losses.LOSSES, "loss"),
     ):
         for k, f in list(table.items()):
@@ -604,15 +668,21 @@ def bench_profile(X64, args, before):
                 totals = collections.Counter()
                 with phase_timers(module, totals):
                     seconds = runner.run(args.epochs)
-                row = {"dtype": dtype, "batch_size": batch_size, "version": name,
-                       "epoch_s": seconds / args.epochs}
+                row = {
+                    "dtype": dtype,
+                    "batch_size": batch_size,
+                    "version": name,
+                    "epoch_s": seconds / args.epochs,
+                }
                 for phase in PHASES:
                     row[phase] = totals[phase] / args.epochs
                 row["rest"] = row["epoch_s"] - sum(row[p] for p in PHASES)
                 results.append(row)
                 shares = "  ".join(f"{p} {row[p] / row['epoch_s']:.0%}" for p in (*PHASES, "rest"))
-                print(f"  {dtype:7s} batch {batch_size:4d} {name:11s} {row['epoch_s']:.3f} s/epoch: {shares}",
-                      flush=True)
+                print(
+                    f"  {dtype:7s} batch {batch_size:4d} {name:11s} {row['epoch_s']:.3f} s/epoch: {shares}",
+                    flush=True,
+                )
     return results
 
 
@@ -638,8 +708,10 @@ def markdown(report):
         lines.append("")
     transform = report.get("transform", [])
     if transform:
-        lines += ["| dtype | transform | rows/s: median (min-max) | roofline fraction | time vs PCA |",
-                  "|---|---|---:|---:|---:|"]
+        lines += [
+            "| dtype | transform | rows/s: median (min-max) | roofline fraction | time vs PCA |",
+            "|---|---|---:|---:|---:|",
+        ]
         for row in transform:
             rows = row["rows_per_s"] * statistics.median(row["seconds_all"])
             spread = f"{rows / max(row['seconds_all']):,.0f}-{rows / min(row['seconds_all']):,.0f}"
@@ -666,19 +738,28 @@ def markdown(report):
     profile = report.get("profile", [])
     if profile:
         phases = (*PHASES, "rest")
-        lines += ["| dtype | batch | version | s/epoch | " + " | ".join(phases) + " |",
-                  "|---|---:|---|---:|" + "---:|" * len(phases)]
+        lines += [
+            "| dtype | batch | version | s/epoch | " + " | ".join(phases) + " |",
+            "|---|---:|---|---:|" + "---:|" * len(phases),
+        ]
         for row in profile:
-            cells = " | ".join(f"{row[p] * 1e3:.0f} ms ({row[p] / row['epoch_s']:.0%})" for p in phases)
-            lines.append(f"| {row['dtype']} | {row['batch_size']} | {row['version']} | {row['epoch_s']:.3f} | {cells} |")
+            cells = " | ".join(
+                f"{row[p] * 1e3:.0f} ms ({row[p] / row['epoch_s']:.0%})" for p in phases
+            )
+            lines.append(
+                f"| {row['dtype']} | {row['batch_size']} | {row['version']} | {row['epoch_s']:.3f} | {cells} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="2,000 rows, 1 epoch, 3 repeats, 200,000 rows for the memory part")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="2,000 rows, 1 epoch, 3 repeats, 200,000 rows for the memory part",
+    )
     parser.add_argument("--data", choices=("mnist", "random"), default="mnist")
     parser.add_argument("--mnist", default=MNIST, help="path of t10k-images-idx3-ubyte.gz")
     parser.add_argument("--rows", type=int, default=10_000)
@@ -689,8 +770,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="limit BLAS and torch threads")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--no-mlp", action="store_true")
-    parser.add_argument("--parts", nargs="+", default=["training", "transform", "memory"],
-                        choices=["training", "transform", "memory", "profile"])
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        default=["training", "transform", "memory"],
+        choices=["training", "transform", "memory", "profile"],
+    )
     parser.add_argument("--profile", action="store_true", help="add the per-phase profile part")
     parser.add_argument("--rss-rows", type=int, default=2_000_000)
     parser.add_argument("--rss-epochs", type=int, default=1)
@@ -719,18 +804,27 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, source = load_data(args)
-    report = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]), "data": source,
-              "shape": list(X.shape), "epochs": args.epochs, "repeats": args.repeats}
+    report = {
+        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+        "data": source,
+        "shape": list(X.shape),
+        "epochs": args.epochs,
+        "repeats": args.repeats,
+    }
     with limits:
         report["machine"] = machine()
         report["load_average_start"] = load_average()
-        print(f"data: {source}, {X.shape[0]:,} x {X.shape[1]}; {args.epochs} epoch(s) per run, "
-              f"{args.repeats} repeats; torch: {'yes' if torch is not None else 'no'}")
+        print(
+            f"data: {source}, {X.shape[0]:,} x {X.shape[1]}; {args.epochs} epoch(s) per run, "
+            f"{args.repeats} repeats; torch: {'yes' if torch is not None else 'no'}"
+        )
         print(f"machine: {json.dumps(report['machine'])}")
-        parts = {"training": lambda: bench_training(X, args, before),
-                 "transform": lambda: bench_transform(X, args, before),
-                 "memory": lambda: bench_memory(args),
-                 "profile": lambda: bench_profile(X, args, before)}
+        parts = {
+            "training": lambda: bench_training(X, args, before),
+            "transform": lambda: bench_transform(X, args, before),
+            "memory": lambda: bench_memory(args),
+            "profile": lambda: bench_profile(X, args, before),
+        }
         for part in ("profile", "training", "transform", "memory"):
             if part in args.parts:
                 print(f"{part}:", flush=True)
@@ -738,8 +832,10 @@ def main(argv=None):
         report["load_average_end"] = load_average()
     print()
     print(markdown(report))
-    print(f"load average (1, 5, 15 min) at start {report['load_average_start']}, "
-          f"at end {report['load_average_end']}")
+    print(
+        f"load average (1, 5, 15 min) at start {report['load_average_start']}, "
+        f"at end {report['load_average_end']}"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

@@ -153,7 +153,9 @@ def bench_stream(args):
         size_gb = X.size * X.itemsize / 1e9
 
         ae = AutoencoderTransformer(
-            n_components=8, hidden_layer_sizes=(32,), batch_size=args.batch_size,
+            n_components=8,
+            hidden_layer_sizes=(32,),
+            batch_size=args.batch_size,
             random_state=0,
         )
         before = status_mb("RssAnon", "VmRSS")
@@ -245,9 +247,12 @@ def bench_grid(args):
             lambda: grid_search(X, 1, args.grid_max_iter), args.repeats
         )
     start = time.perf_counter()
-    with LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+    ):
         startup_s = time.perf_counter() - start
         with joblib.parallel_config(backend="dask"):
             dask_s, dask_times, remote, _ = timed(
@@ -296,8 +301,7 @@ def load_average():
 
 def markdown(stream, grid, machine):
     lines = [
-        f"Machine: {machine['cpus']} CPUs, Python {machine['python']}, "
-        f"NumPy {machine['numpy']}",
+        f"Machine: {machine['cpus']} CPUs, Python {machine['python']}, NumPy {machine['numpy']}",
         "",
         "| streaming `partial_fit` over a float32 memmap | value |",
         "| --- | --- |",
@@ -352,17 +356,25 @@ def markdown(stream, grid, machine):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000_000,
-                        help="rows of the memmap (default 10,000,000 = 2.56 GB)")
-    parser.add_argument("--chunk-size", type=int, default=100_000,
-                        help="rows per partial_fit call")
-    parser.add_argument("--batch-size", type=int, default=200,
-                        help="mini-batch size of the estimator")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=10_000_000,
+        help="rows of the memmap (default 10,000,000 = 2.56 GB)",
+    )
+    parser.add_argument("--chunk-size", type=int, default=100_000, help="rows per partial_fit call")
+    parser.add_argument(
+        "--batch-size", type=int, default=200, help="mini-batch size of the estimator"
+    )
     parser.add_argument("--epochs", type=int, default=1, help="passes over the memmap")
     parser.add_argument("--grid-rows", type=int, default=10_000)
     parser.add_argument("--grid-max-iter", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="grid-search runs per setting (the median is reported)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="grid-search runs per setting (the median is reported)",
+    )
     parser.add_argument("--no-grid", action="store_true", help="skip the grid search")
     parser.add_argument("--tmpdir", default=None, help="where to write the memmap")
     parser.add_argument("--json", default=None, help="write the results here")

@@ -56,9 +56,7 @@ from threadpoolctl import threadpool_limits
 HERE = str(Path(__file__).resolve().parent)
 sys.path.insert(0, HERE)
 # The pool's worker processes import this folder's modules too.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (HERE, os.environ.get("PYTHONPATH")) if p
-)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (HERE, os.environ.get("PYTHONPATH")) if p)
 import datasets  # noqa: E402
 
 import skae  # noqa: E402
@@ -67,8 +65,12 @@ from skae import AutoencoderTransformer  # noqa: E402
 SIZES = (2, 8, 16, 32)
 FULL_SIZES = (2, 4, 8, 16, 32, 64)
 METHODS = ("pca", "ae", "mlp", "kpca")
-LABELS = {"pca": "PCA", "ae": "AutoencoderTransformer", "mlp": "MLPRegressor X->X",
-          "kpca": "KernelPCA"}
+LABELS = {
+    "pca": "PCA",
+    "ae": "AutoencoderTransformer",
+    "mlp": "MLPRegressor X->X",
+    "kpca": "KernelPCA",
+}
 
 
 # ----------------------------------------------------------------- methods
@@ -127,8 +129,13 @@ def _kernel_pca(n_components, X_train, random_state=0):
     # small ridge for the pre-image map. Not tuned per data set.
     gamma = 1.0 / (X_train.shape[1] * X_train.var())
     return KernelPCA(
-        n_components, kernel="rbf", gamma=gamma, fit_inverse_transform=True,
-        alpha=1e-3, eigen_solver="randomized", random_state=random_state,
+        n_components,
+        kernel="rbf",
+        gamma=gamma,
+        fit_inverse_transform=True,
+        alpha=1e-3,
+        eigen_solver="randomized",
+        random_state=random_state,
     )
 
 
@@ -178,8 +185,7 @@ FULL_AE_PARAMS = {"max_iter": 1000, "n_iter_no_change": 30}
 # MLPRegressor: a capped budget in the quick run (a 784-wide network costs as
 # much per epoch as the autoencoder), and with --full its own defaults plus
 # the early stopping the autoencoder uses.
-MLP_PARAMS = {False: {"early_stopping": True, "max_iter": 15},
-              True: {"early_stopping": True}}
+MLP_PARAMS = {False: {"early_stopping": True, "max_iter": 15}, True: {"early_stopping": True}}
 N_SHOW = 10  # reconstructions kept for the figure
 
 
@@ -253,8 +259,14 @@ def size_task(name, k, methods, full, kpca_rows, show_k, threads, ae_params, tra
                 codes[method] = Z
             if k == show_k:
                 reconstructions[method] = X_hat[:N_SHOW]
-    return {"kind": "size", "dataset": name, "k": k, "rows": rows, "codes": codes,
-            "reconstructions": reconstructions}
+    return {
+        "kind": "size",
+        "dataset": name,
+        "k": k,
+        "rows": rows,
+        "codes": codes,
+        "reconstructions": reconstructions,
+    }
 
 
 def raw_task(name, threads):
@@ -262,8 +274,13 @@ def raw_task(name, threads):
     data = load_data(name)
     with threadpool_limits(limits=threads):
         nmi, ari = clustering(data.X_test, data.y_test, len(np.unique(data.y_test)))
-    row = {"dataset": name, "n_components": data.X_test.shape[1], "method": "raw",
-           "nmi": nmi, "ari": ari}
+    row = {
+        "dataset": name,
+        "n_components": data.X_test.shape[1],
+        "method": "raw",
+        "nmi": nmi,
+        "ari": ari,
+    }
     return {"kind": "raw", "dataset": name, "rows": [row]}
 
 
@@ -274,9 +291,10 @@ def mnist_clustering_task(threads, full, ae_params):
     with threadpool_limits(limits=threads):
         nmi, ari = clustering(X, y, 10)
         rows.append({"codes": "raw pixels (784-D)", "nmi": nmi, "ari": ari})
-        for name, model in [("PCA(10)", PCA(10, random_state=0)),
-                            ("AutoencoderTransformer(10)",
-                             make_autoencoder(10, ae_params, full))]:
+        for name, model in [
+            ("PCA(10)", PCA(10, random_state=0)),
+            ("AutoencoderTransformer(10)", make_autoencoder(10, ae_params, full)),
+        ]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 start = time.perf_counter()
@@ -317,9 +335,22 @@ def run_all(names, sizes, args, log):
         n_features = load_data(name).X_train.shape[1]
         for k in sizes:
             if k < n_features:
-                jobs.append((cost.get(name, 1) * k, delayed(size_task)(
-                    name, k, args.methods, args.full, args.kpca_rows, args.show_k, threads,
-                    args.ae_params, args.train_rows)))
+                jobs.append(
+                    (
+                        cost.get(name, 1) * k,
+                        delayed(size_task)(
+                            name,
+                            k,
+                            args.methods,
+                            args.full,
+                            args.kpca_rows,
+                            args.show_k,
+                            threads,
+                            args.ae_params,
+                            args.train_rows,
+                        ),
+                    )
+                )
         if load_data(name).classes:
             jobs.append((0, delayed(raw_task)(name, threads)))
     jobs.sort(key=lambda job: -job[0])
@@ -339,24 +370,28 @@ def collect(outputs, names, sizes):
     """Rows in a fixed order, each with its MSE relative to PCA's; figure data."""
     order = {name: i for i, name in enumerate(names)}
     methods = {m: i for i, m in enumerate(("raw", *METHODS))}
-    results = [row for out in outputs if out["kind"] != "mnist_clustering"
-               for row in out["rows"]]
-    results.sort(key=lambda r: (order[r["dataset"]], r["method"] != "raw",
-                                r["n_components"], methods[r["method"]]))
-    pca_mse = {(r["dataset"], r["n_components"]): r["mse"]
-               for r in results if r["method"] == "pca"}
+    results = [row for out in outputs if out["kind"] != "mnist_clustering" for row in out["rows"]]
+    results.sort(
+        key=lambda r: (
+            order[r["dataset"]],
+            r["method"] != "raw",
+            r["n_components"],
+            methods[r["method"]],
+        )
+    )
+    pca_mse = {(r["dataset"], r["n_components"]): r["mse"] for r in results if r["method"] == "pca"}
     for r in results:
         key = (r["dataset"], r["n_components"])
         if "mse" in r and key in pca_mse:
             r["mse_vs_pca"] = r["mse"] / pca_mse[key]
-    extras = {name: {"data": load_data(name), "codes": {}, "reconstructions": {}}
-              for name in names}
+    extras = {name: {"data": load_data(name), "codes": {}, "reconstructions": {}} for name in names}
     for out in outputs:
         if out["kind"] == "size":
             extras[out["dataset"]]["codes"].update(out["codes"])
             extras[out["dataset"]]["reconstructions"].update(out["reconstructions"])
-    cluster_rows = [row for out in outputs if out["kind"] == "mnist_clustering"
-                    for row in out["rows"]]
+    cluster_rows = [
+        row for out in outputs if out["kind"] == "mnist_clustering" for row in out["rows"]
+    ]
     return results, extras, cluster_rows
 
 
@@ -366,8 +401,9 @@ def collect(outputs, names, sizes):
 def format_row(row):
     parts = [f"{row['dataset']:8s} k={row['n_components']:<3d} {row['method']:5s}"]
     if "mse" in row:
-        parts.append(f"mse {row['mse']:.4g} ev {row['explained_variance']:.3f} "
-                     f"fit {row['fit_seconds']:.1f}s")
+        parts.append(
+            f"mse {row['mse']:.4g} ev {row['explained_variance']:.3f} fit {row['fit_seconds']:.1f}s"
+        )
     if "nmi" in row:
         parts.append(f"nmi {row['nmi']:.3f}")
     return "  " + " ".join(parts)
@@ -379,8 +415,10 @@ def _fmt(value, spec):
 
 def markdown_table(rows):
     lines = [
-        ("| data set | k | method | held-out MSE | MSE / PCA | explained var. | fit (s) "
-         "| transform (rows/s) | NMI | ARI |"),
+        (
+            "| data set | k | method | held-out MSE | MSE / PCA | explained var. | fit (s) "
+            "| transform (rows/s) | NMI | ARI |"
+        ),
         "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -399,20 +437,28 @@ def markdown_table(rows):
 
 
 def fit_time_table(rows):
-    lines = [f"| fit on all 10,000 MNIST images ({os.cpu_count()} cores) | epochs | fit (s) |",
-             "|---|---:|---:|"]
+    lines = [
+        f"| fit on all 10,000 MNIST images ({os.cpu_count()} cores) | epochs | fit (s) |",
+        "|---|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| AutoencoderTransformer({r['n_components']}) | {r['n_iter']} "
-                     f"| {r['fit_seconds']:.1f} |")
+        lines.append(
+            f"| AutoencoderTransformer({r['n_components']}) | {r['n_iter']} "
+            f"| {r['fit_seconds']:.1f} |"
+        )
     return "\n".join(lines)
 
 
 def clustering_table(rows):
-    lines = ["| KMeans(10) on the 10,000 MNIST test images | NMI | ARI | fit (s) |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        "| KMeans(10) on the 10,000 MNIST test images | NMI | ARI | fit (s) |",
+        "|---|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['codes']} | {r['nmi']:.3f} | {r['ari']:.3f} "
-                     f"| {_fmt(r.get('fit_seconds'), '.1f')} |")
+        lines.append(
+            f"| {r['codes']} | {r['nmi']:.3f} | {r['ari']:.3f} "
+            f"| {_fmt(r.get('fit_seconds'), '.1f')} |"
+        )
     return "\n".join(lines)
 
 
@@ -430,8 +476,11 @@ def figures(results, extras, out, show_k):
     for ax, name in zip(axes[0], names):
         sizes = set()
         for method in METHODS:
-            points = sorted((r["n_components"], r["mse"]) for r in results
-                            if r["dataset"] == name and r["method"] == method)
+            points = sorted(
+                (r["n_components"], r["mse"])
+                for r in results
+                if r["dataset"] == name and r["method"] == method
+            )
             if points:
                 ks, values = zip(*points)
                 sizes.update(ks)
@@ -457,14 +506,20 @@ def figures(results, extras, out, show_k):
         n_show = N_SHOW
         fig, axes = plt.subplots(3, n_show, figsize=(n_show * 0.9, 3.0))
         for row, (label, images) in enumerate(
-            [("original", data.X_test), (f"PCA, k={show_k}", rec["pca"]),
-             (f"autoencoder, k={show_k}", rec["ae"])]
+            [
+                ("original", data.X_test),
+                (f"PCA, k={show_k}", rec["pca"]),
+                (f"autoencoder, k={show_k}", rec["ae"]),
+            ]
         ):
             for col in range(n_show):
                 ax = axes[row, col]
-                ax.imshow(images[col].reshape(data.image_shape), cmap="gray_r"
-                          if name != "patches" else "gray",
-                          vmin=data.X_test.min(), vmax=data.X_test.max())
+                ax.imshow(
+                    images[col].reshape(data.image_shape),
+                    cmap="gray_r" if name != "patches" else "gray",
+                    vmin=data.X_test.min(),
+                    vmax=data.X_test.max(),
+                )
                 ax.set_xticks([])
                 ax.set_yticks([])
             axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
@@ -475,23 +530,29 @@ def figures(results, extras, out, show_k):
         plt.close(fig)
 
     # 2-D codes coloured by label.
-    panels = [(name, method) for name in names for method in ("pca", "ae")
-              if method in extras[name]["codes"]]
+    panels = [
+        (name, method)
+        for name in names
+        for method in ("pca", "ae")
+        if method in extras[name]["codes"]
+    ]
     if panels:
         n_cols = 2
         n_rows = int(np.ceil(len(panels) / n_cols))
-        fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.6 * n_rows),
-                                 squeeze=False)
+        fig, axes = plt.subplots(
+            n_rows, n_cols, figsize=(4.2 * n_cols, 3.6 * n_rows), squeeze=False
+        )
         for ax, (name, method) in zip(axes.ravel(), panels):
             data = extras[name]["data"]
             codes = extras[name]["codes"][method]
             cmap = "tab10" if data.classes else "viridis"
             ax.scatter(codes[:, 0], codes[:, 1], c=data.y_test, cmap=cmap, s=3)
-            ax.set_title(f"{name}: {'PCA' if method == 'pca' else 'autoencoder'} codes (k=2)",
-                         fontsize=9)
+            ax.set_title(
+                f"{name}: {'PCA' if method == 'pca' else 'autoencoder'} codes (k=2)", fontsize=9
+            )
             ax.set_xticks([])
             ax.set_yticks([])
-        for ax in axes.ravel()[len(panels):]:
+        for ax in axes.ravel()[len(panels) :]:
             ax.set_visible(False)
         fig.tight_layout()
         paths.append(out / "codes_2d.png")
@@ -502,10 +563,14 @@ def figures(results, extras, out, show_k):
 
 def summarize(paths):
     """One row per earlier run (its ``results.json``): the autoencoder against PCA."""
-    lines = [("| run | --ae-params | worst MSE / PCA (where) | MNIST MSE / PCA by k "
-              "| MNIST training-rows MSE / PCA by k | MNIST ae fit (s) by k | MNIST epochs by k "
-              "| all ae fits (s) | NMI, KMeans(10) on 10-D codes |"),
-             "|---|---|---|---|---|---|---|---:|---:|"]
+    lines = [
+        (
+            "| run | --ae-params | worst MSE / PCA (where) | MNIST MSE / PCA by k "
+            "| MNIST training-rows MSE / PCA by k | MNIST ae fit (s) by k | MNIST epochs by k "
+            "| all ae fits (s) | NMI, KMeans(10) on 10-D codes |"
+        ),
+        "|---|---|---|---|---|---|---|---:|---:|",
+    ]
     paths = [Path(p) / "results.json" if Path(p).is_dir() else Path(p) for p in paths]
     reports = []
     for path in paths:
@@ -514,21 +579,32 @@ def summarize(paths):
     for path, report in zip(paths, reports):
         results = report["results"]
         ae = [r for r in results if r["method"] == "ae"]
-        pca_train = {(r["dataset"], r["n_components"]): r.get("mse_train")
-                     for r in results if r["method"] == "pca"}
-        mnist = sorted((r for r in ae if r["dataset"] == "mnist"),
-                       key=lambda r: r["n_components"])
+        pca_train = {
+            (r["dataset"], r["n_components"]): r.get("mse_train")
+            for r in results
+            if r["method"] == "pca"
+        }
+        mnist = sorted((r for r in ae if r["dataset"] == "mnist"), key=lambda r: r["n_components"])
 
         def joined(values, spec):
             return " / ".join(format(v, spec) for v in values) or "-"
 
         worst = max(ae, key=lambda r: r["mse_vs_pca"], default=None)
-        where = "-" if worst is None else (
-            f"{worst['mse_vs_pca']:.3f} ({worst['dataset']}, k={worst['n_components']})")
-        train = [r["mse_train"] / pca_train[("mnist", r["n_components"])] for r in mnist
-                 if r.get("mse_train") is not None]
-        nmi = [r["nmi"] for r in report.get("mnist_clustering", [])
-               if r["codes"].startswith("Autoencoder")]
+        where = (
+            "-"
+            if worst is None
+            else (f"{worst['mse_vs_pca']:.3f} ({worst['dataset']}, k={worst['n_components']})")
+        )
+        train = [
+            r["mse_train"] / pca_train[("mnist", r["n_components"])]
+            for r in mnist
+            if r.get("mse_train") is not None
+        ]
+        nmi = [
+            r["nmi"]
+            for r in report.get("mnist_clustering", [])
+            if r["codes"].startswith("Autoencoder")
+        ]
         params = f"`{json.dumps(report.get('ae_params_set', {}))}`"
         if report.get("train_rows"):
             params += f", {report['train_rows']} training rows"
@@ -541,18 +617,34 @@ def summarize(paths):
             f"| {sum(r['fit_seconds'] for r in ae):.0f} | {joined(nmi, '.3f')} |"
         )
     # Runs over more than one data set: the autoencoder's MSE / PCA by k on each.
-    names = [n for n in datasets.NAMES if any(
-        r["method"] == "ae" and r["dataset"] == n for report in reports for r in report["results"])]
-    several = [(path, report) for path, report in zip(paths, reports)
-               if len({r["dataset"] for r in report["results"] if r["method"] == "ae"}) > 1]
+    names = [
+        n
+        for n in datasets.NAMES
+        if any(
+            r["method"] == "ae" and r["dataset"] == n
+            for report in reports
+            for r in report["results"]
+        )
+    ]
+    several = [
+        (path, report)
+        for path, report in zip(paths, reports)
+        if len({r["dataset"] for r in report["results"] if r["method"] == "ae"}) > 1
+    ]
     if several:
-        lines += ["", "| run | " + " | ".join(f"{n}: ae MSE / PCA by k" for n in names) + " |",
-                  "|---|" + "---|" * len(names)]
+        lines += [
+            "",
+            "| run | " + " | ".join(f"{n}: ae MSE / PCA by k" for n in names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
         for path, report in several:
             cells = []
             for n in names:
-                ae = sorted((r["n_components"], r["mse_vs_pca"]) for r in report["results"]
-                            if r["method"] == "ae" and r["dataset"] == n)
+                ae = sorted(
+                    (r["n_components"], r["mse_vs_pca"])
+                    for r in report["results"]
+                    if r["method"] == "ae" and r["dataset"] == n
+                )
                 cells.append(" / ".join(format(v, ".3f") for _, v in ae) or "-")
             lines.append(f"| {Path(path).parent.name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -560,36 +652,70 @@ def summarize(paths):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--full", action="store_true",
-                        help="more patience before stopping (max_iter=1000, "
-                             "n_iter_no_change=30) and more sizes")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="more patience before stopping (max_iter=1000, n_iter_no_change=30) and more sizes",
+    )
     parser.add_argument("--out", default="results", help="output directory")
-    parser.add_argument("--datasets", default=",".join(datasets.NAMES),
-                        help="comma-separated subset of " + ",".join(datasets.NAMES))
+    parser.add_argument(
+        "--datasets",
+        default=",".join(datasets.NAMES),
+        help="comma-separated subset of " + ",".join(datasets.NAMES),
+    )
     parser.add_argument("--sizes", default=None, help="comma-separated n_components")
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help="comma-separated subset of " + ",".join(METHODS))
-    parser.add_argument("--kpca-rows", type=int, default=2000,
-                        help="training rows KernelPCA is fitted on (it needs n x n memory)")
-    parser.add_argument("--train-rows", type=int, default=None,
-                        help="fit on only the first N training rows of each data set (the "
-                             "held-out rows stay the same): a learning curve")
-    parser.add_argument("--n-jobs", type=int, default=2,
-                        help="jobs run at once, each with cpu_count // n_jobs BLAS threads")
-    parser.add_argument("--ae-params", type=json.loads, default={},
-                        help="JSON object of AutoencoderTransformer parameters to set "
-                             "instead of the defaults (the MLP baseline follows its "
-                             "hidden_layer_sizes), e.g. '{\"hidden_layer_sizes\": [100]}'")
-    parser.add_argument("--clustering", action="store_true",
-                        help="also cluster the whole MNIST test set with KMeans(10) on "
-                             "10-D codes (always on with --full)")
-    parser.add_argument("--mnist-fit-time", action="store_true",
-                        help="after the jobs, time the autoencoder's fit on all 10,000 "
-                             "MNIST images at each size, using every core")
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="comma-separated subset of " + ",".join(METHODS),
+    )
+    parser.add_argument(
+        "--kpca-rows",
+        type=int,
+        default=2000,
+        help="training rows KernelPCA is fitted on (it needs n x n memory)",
+    )
+    parser.add_argument(
+        "--train-rows",
+        type=int,
+        default=None,
+        help="fit on only the first N training rows of each data set (the "
+        "held-out rows stay the same): a learning curve",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=2,
+        help="jobs run at once, each with cpu_count // n_jobs BLAS threads",
+    )
+    parser.add_argument(
+        "--ae-params",
+        type=json.loads,
+        default={},
+        help="JSON object of AutoencoderTransformer parameters to set "
+        "instead of the defaults (the MLP baseline follows its "
+        "hidden_layer_sizes), e.g. '{\"hidden_layer_sizes\": [100]}'",
+    )
+    parser.add_argument(
+        "--clustering",
+        action="store_true",
+        help="also cluster the whole MNIST test set with KMeans(10) on "
+        "10-D codes (always on with --full)",
+    )
+    parser.add_argument(
+        "--mnist-fit-time",
+        action="store_true",
+        help="after the jobs, time the autoencoder's fit on all 10,000 "
+        "MNIST images at each size, using every core",
+    )
     parser.add_argument("--no-figures", action="store_true")
-    parser.add_argument("--summarize", nargs="+", metavar="RESULTS",
-                        help="only print a one-row-per-run summary of earlier runs' "
-                             "results.json files (or their folders)")
+    parser.add_argument(
+        "--summarize",
+        nargs="+",
+        metavar="RESULTS",
+        help="only print a one-row-per-run summary of earlier runs' "
+        "results.json files (or their folders)",
+    )
     args = parser.parse_args(argv)
     if args.summarize:
         print(summarize(args.summarize))
@@ -612,8 +738,10 @@ def main(argv=None):
     started = time.perf_counter()
     for name in names:
         data = load_data(name)
-        log(f"{name}: {data.description}; {data.X_train.shape[0]} training rows, "
-            f"{data.X_test.shape[0]} held out")
+        log(
+            f"{name}: {data.description}; {data.X_train.shape[0]} training rows, "
+            f"{data.X_test.shape[0]} held out"
+        )
     outputs = run_all(names, sizes, args, log)
     results, extras, cluster_rows = collect(outputs, names, sizes)
     fit_rows = []
@@ -623,8 +751,9 @@ def main(argv=None):
     elapsed = time.perf_counter() - started
 
     report = {
-        "command": " ".join(["python", "benchmarks/compare.py", *(sys.argv[1:] if argv is None
-                                                                  else argv)]),
+        "command": " ".join(
+            ["python", "benchmarks/compare.py", *(sys.argv[1:] if argv is None else argv)]
+        ),
         "full": args.full,
         "sizes": list(sizes),
         "train_rows": args.train_rows,
@@ -632,14 +761,17 @@ def main(argv=None):
         "blas_threads_per_job": _threads(args.n_jobs),
         "total_seconds": elapsed,
         "autoencoder_params": {
-            k: v for k, v in make_autoencoder(2, args.ae_params, args.full).get_params().items()
+            k: v
+            for k, v in make_autoencoder(2, args.ae_params, args.full).get_params().items()
             if k not in ("random_state", "n_components")
         },
         "ae_params_set": args.ae_params,
         "mlp_params": MLP_PARAMS[args.full],
         "environment": {
-            "skae": skae.__version__, "python": platform.python_version(),
-            "numpy": np.__version__, "platform": platform.platform(),
+            "skae": skae.__version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
         },
         "results": results,
@@ -658,8 +790,10 @@ def main(argv=None):
         print()
         print(clustering_table(cluster_rows))
     print()
-    print(f"Total {elapsed:.0f} s with {args.n_jobs} jobs x {_threads(args.n_jobs)} BLAS "
-          f"thread(s). Wrote {out / 'results.json'}" + "".join(f", {p}" for p in paths))
+    print(
+        f"Total {elapsed:.0f} s with {args.n_jobs} jobs x {_threads(args.n_jobs)} BLAS "
+        f"thread(s). Wrote {out / 'results.json'}" + "".join(f", {p}" for p in paths)
+    )
 
 
 if __name__ == "__main__":

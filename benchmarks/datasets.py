@@ -60,8 +60,9 @@ def load_digits_data():
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    return Dataset("digits", *split(X.astype(np.float64), y), (8, 8), True,
-                   "sklearn digits, 1797 x 64")
+    return Dataset(
+        "digits", *split(X.astype(np.float64), y), (8, 8), True, "sklearn digits, 1797 x 64"
+    )
 
 
 def load_mnist_data():
@@ -79,8 +80,9 @@ def sample_patches(n_patches=10_000, size=8, seed=0):
     rows, labels = [], []
     for i, image in enumerate(images):
         grey = image.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) / 255.0
-        patches = extract_patches_2d(grey, (size, size), max_patches=per_image,
-                                     random_state=seed + i)
+        patches = extract_patches_2d(
+            grey, (size, size), max_patches=per_image, random_state=seed + i
+        )
         rows.append(patches.reshape(per_image, -1))
         labels.append(np.full(per_image, i))
     return np.vstack(rows), np.concatenate(labels)
@@ -88,8 +90,9 @@ def sample_patches(n_patches=10_000, size=8, seed=0):
 
 def load_patches_data():
     X, y = sample_patches()
-    return Dataset("patches", *split(X, y), (8, 8), False,
-                   "8x8 grey patches of load_sample_images, 10000 x 64")
+    return Dataset(
+        "patches", *split(X, y), (8, 8), False, "8x8 grey patches of load_sample_images, 10000 x 64"
+    )
 
 
 def s_curve_50d(n_samples=5000, n_features=50, noise=0.01, seed=0):
@@ -113,8 +116,9 @@ def s_curve_50d(n_samples=5000, n_features=50, noise=0.01, seed=0):
 
 def load_manifold_data():
     X, t = s_curve_50d()
-    return Dataset("manifold", *split(X, t), None, False,
-                   "S-curve (intrinsic dim 2) lifted to 50-D, 5000 x 50")
+    return Dataset(
+        "manifold", *split(X, t), None, False, "S-curve (intrinsic dim 2) lifted to 50-D, 5000 x 50"
+    )
 
 
 LOADERS = {

@@ -21,8 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPARE = [sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--datasets", "mnist",
-           "--no-figures"]
+COMPARE = [
+    sys.executable,
+    str(ROOT / "benchmarks" / "compare.py"),
+    "--datasets",
+    "mnist",
+    "--no-figures",
+]
 NO_STOP = {"early_stopping": False}
 LR = {"learning_rate_init": 0.002}
 PATIENT = {"early_stopping": True, "tol": 1e-4}
@@ -36,8 +41,7 @@ def mse_run(sizes, params, train_rows=None):
 def nmi_run(params):
     # The clustering job fits AutoencoderTransformer(10) on all 10,000 images;
     # the size job beside it only fits PCA(2).
-    return ["--methods", "pca", "--sizes", "2", "--clustering", "--ae-params",
-            json.dumps(params)]
+    return ["--methods", "pca", "--sizes", "2", "--clustering", "--ae-params", json.dumps(params)]
 
 
 def all_data(options):
@@ -46,8 +50,9 @@ def all_data(options):
 
 RUNS = {
     # Every data set: the steps from the first defaults to today's.
-    "first-defaults": all_data(mse_run("2,8,16,32", {
-        "hidden_layer_sizes": [100], "alpha": 1e-4, "tol": 1e-4, **NO_STOP})),
+    "first-defaults": all_data(
+        mse_run("2,8,16,32", {"hidden_layer_sizes": [100], "alpha": 1e-4, "tol": 1e-4, **NO_STOP})
+    ),
     "no-early-stopping": all_data(mse_run("2,8,16,32", NO_STOP)),
     "early-stopping-everywhere": all_data(mse_run("2,8,16,32", {"early_stopping": True})),
     "defaults": all_data(mse_run("2,8,16,32", {})),
@@ -58,37 +63,46 @@ RUNS = {
     "alpha-0.1": mse_run("8", {**NO_STOP, **LR, "alpha": 0.1}),
     "no-linear-path": mse_run("8", {**NO_STOP, **LR, "linear_path": False}),
     "gaussian-0.3": mse_run("8", {**NO_STOP, **LR, "noise": "gaussian", "noise_level": 0.3}),
-    "gaussian-0.6-patient": mse_run("8", {**PATIENT, **LR, "noise": "gaussian",
-                                          "noise_level": 0.6}),
-    "masking-0.2-patient": mse_run("8", {**PATIENT, **LR, "noise": "masking",
-                                         "noise_level": 0.2}),
+    "gaussian-0.6-patient": mse_run(
+        "8", {**PATIENT, **LR, "noise": "gaussian", "noise_level": 0.6}
+    ),
+    "masking-0.2-patient": mse_run("8", {**PATIENT, **LR, "noise": "masking", "noise_level": 0.2}),
     "elu": mse_run("8", {**NO_STOP, **LR, "activation": "elu"}),
-    "elu-gaussian-0.3": mse_run("8", {**NO_STOP, **LR, "activation": "elu",
-                                      "noise": "gaussian", "noise_level": 0.3}),
+    "elu-gaussian-0.3": mse_run(
+        "8", {**NO_STOP, **LR, "activation": "elu", "noise": "gaussian", "noise_level": 0.3}
+    ),
     "batch-64": mse_run("8", {**NO_STOP, "batch_size": 64}),
     "batch-512": mse_run("8", {**NO_STOP, "batch_size": 512, "learning_rate_init": 0.003}),
     "512-256-128-patient": mse_run("8", {**PATIENT, "hidden_layer_sizes": [512, 256, 128]}),
     "tied": mse_run("8", {**NO_STOP, "tied_weights": True}),
     "rows-2000": mse_run("8", NO_STOP, train_rows=2000),
     "rows-4000": mse_run("8", NO_STOP, train_rows=4000),
-    **{f"epochs-{n:03d}": mse_run("2", {**NO_STOP, "tol": 0, "max_iter": n})
-       for n in (20, 40, 60, 80, 100, 120)},
+    **{
+        f"epochs-{n:03d}": mse_run("2", {**NO_STOP, "tol": 0, "max_iter": n})
+        for n in (20, 40, 60, 80, 100, 120)
+    },
     "nmi-defaults": nmi_run({}),
     "nmi-seed-1": nmi_run({"random_state": 1}),
     "nmi-no-linear-path": nmi_run({"linear_path": False}),
     "nmi-no-linear-path-seed-1": nmi_run({"linear_path": False, "random_state": 1}),
-    "nmi-no-linear-path-gaussian-0.5": nmi_run({"linear_path": False, "noise": "gaussian",
-                                                "noise_level": 0.5}),
-    "nmi-512-128-100-epochs": nmi_run({"hidden_layer_sizes": [512, 128], **NO_STOP,
-                                       "tol": 0, "max_iter": 100}),
+    "nmi-no-linear-path-gaussian-0.5": nmi_run(
+        {"linear_path": False, "noise": "gaussian", "noise_level": 0.5}
+    ),
+    "nmi-512-128-100-epochs": nmi_run(
+        {"hidden_layer_sizes": [512, 128], **NO_STOP, "tol": 0, "max_iter": 100}
+    ),
 }
 
 
 def run(name, options, out):
     folder = out / name
     with open(out / f"{name}.log", "w") as log:
-        subprocess.run([*COMPARE, "--out", str(folder), *options], stdout=log,
-                       stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [*COMPARE, "--out", str(folder), *options],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
     print(f"done: {name}", file=sys.stderr, flush=True)
     return folder
 

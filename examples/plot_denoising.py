@@ -43,7 +43,9 @@ noisy = X_test + np.random.RandomState(1).normal(0.0, SIGMA, size=X_test.shape)
 # variance of the training data: SIGMA in data units is SIGMA / scale_.
 scale = np.sqrt(X_train.var(axis=0).mean())
 params = dict(
-    n_components=N_COMPONENTS, hidden_layer_sizes=(128,), max_iter=5 if QUICK else 100,
+    n_components=N_COMPONENTS,
+    hidden_layer_sizes=(128,),
+    max_iter=5 if QUICK else 100,
     random_state=0,
 )
 models = {

@@ -55,8 +55,15 @@ fig, ax = plt.subplots(figsize=(4.8, 3.8))
 image = ax.imshow(mse, cmap="viridis_r", aspect="auto")
 for i in range(len(ks)):
     for j in range(len(sizes)):
-        ax.text(j, i, f"{mse[i, j]:.2f}", ha="center", va="center", fontsize=9,
-                color="white" if mse[i, j] > mse.mean() else "black")
+        ax.text(
+            j,
+            i,
+            f"{mse[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white" if mse[i, j] > mse.mean() else "black",
+        )
 ax.set_xticks(range(len(sizes)), [str(s) for s in sizes])
 ax.set_yticks(range(len(ks)), [str(k) for k in ks])
 ax.set_xlabel("hidden_layer_sizes")

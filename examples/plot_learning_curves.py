@@ -44,8 +44,12 @@ pca_share = 1 - PCA(N_COMPONENTS).fit(X).explained_variance_ratio_.sum()
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
 for ax, hidden in zip(axes, [(32,), (512,)]):
     ae = AutoencoderTransformer(
-        N_COMPONENTS, hidden_layer_sizes=hidden, early_stopping=True,
-        n_iter_no_change=20, max_iter=5 if QUICK else 300, random_state=0,
+        N_COMPONENTS,
+        hidden_layer_sizes=hidden,
+        early_stopping=True,
+        n_iter_no_change=20,
+        max_iter=5 if QUICK else 300,
+        random_state=0,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -58,8 +62,10 @@ for ax, hidden in zip(axes, [(32,), (512,)]):
     ax.axvline(best, color="black", linewidth=0.8, linestyle=":", label=f"kept: epoch {best}")
     ax.set_title(f"hidden_layer_sizes={hidden}", fontsize=10)
     ax.set_xlabel("epoch")
-    print(f"{hidden}: {ae.n_iter_} epochs, best validation loss "
-          f"{ae.best_loss_:.4f} at epoch {best}; PCA {pca_share:.4f}")
+    print(
+        f"{hidden}: {ae.n_iter_} epochs, best validation loss "
+        f"{ae.best_loss_:.4f} at epoch {best}; PCA {pca_share:.4f}"
+    )
 axes[0].set_ylabel("share of variance missed")
 axes[0].legend(fontsize=8)
 fig.suptitle(f"digits, n_components={N_COMPONENTS}", fontsize=10)

@@ -56,17 +56,21 @@ autoencoder = AutoencoderTransformer(n_components=10, random_state=0)
 if QUICK:
     autoencoder.set_params(max_iter=3)
 pipelines = {
-    "PCA(10) + KMeans(10)": make_pipeline(PCA(10, random_state=0),
-                                          KMeans(10, n_init=10, random_state=0)),
+    "PCA(10) + KMeans(10)": make_pipeline(
+        PCA(10, random_state=0), KMeans(10, n_init=10, random_state=0)
+    ),
     "AutoencoderTransformer(10) + KMeans(10)": make_pipeline(
-        autoencoder, KMeans(10, n_init=10, random_state=0)),
+        autoencoder, KMeans(10, n_init=10, random_state=0)
+    ),
 }
 for name, pipeline in pipelines.items():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clusters = pipeline.fit_predict(X)
-    print(f"{name:42s} NMI {normalized_mutual_info_score(y, clusters):.3f} "
-          f"ARI {adjusted_rand_score(y, clusters):.3f}")
+    print(
+        f"{name:42s} NMI {normalized_mutual_info_score(y, clusters):.3f} "
+        f"ARI {adjusted_rand_score(y, clusters):.3f}"
+    )
 
 # Each cluster of the autoencoder pipeline: its decoded centre and members.
 ae, kmeans = pipeline[0], pipeline[-1]

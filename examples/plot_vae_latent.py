@@ -31,14 +31,20 @@ OUTPUT = os.environ.get("SKAE_EXAMPLE_OUTPUT", ".")
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 vae = VariationalAutoencoder(
-    n_components=2, hidden_layer_sizes=(128,), loss="binary_crossentropy",
-    learning_rate_init=0.002, max_iter=5 if QUICK else 200, random_state=0,
+    n_components=2,
+    hidden_layer_sizes=(128,),
+    loss="binary_crossentropy",
+    learning_rate_init=0.002,
+    max_iter=5 if QUICK else 200,
+    random_state=0,
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # the quick mode stops early
     Z = vae.fit_transform(X)
-print(f"trained {vae.n_iter_} epochs; posterior means: mean {Z.mean(axis=0).round(3)}, "
-      f"variance {Z.var(axis=0).round(3)}")
+print(
+    f"trained {vae.n_iter_} epochs; posterior means: mean {Z.mean(axis=0).round(3)}, "
+    f"variance {Z.var(axis=0).round(3)}"
+)
 
 n_grid = 15
 ticks = norm.ppf(np.linspace(0.05, 0.95, n_grid))  # evenly spaced in prior probability

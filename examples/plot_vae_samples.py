@@ -28,8 +28,12 @@ OUTPUT = os.environ.get("SKAE_EXAMPLE_OUTPUT", ".")
 X, _ = load_digits(return_X_y=True)
 X = X / 16.0
 vae = VariationalAutoencoder(
-    n_components=8, hidden_layer_sizes=(128,), loss="binary_crossentropy",
-    learning_rate_init=0.002, max_iter=5 if QUICK else 200, random_state=0,
+    n_components=8,
+    hidden_layer_sizes=(128,),
+    loss="binary_crossentropy",
+    learning_rate_init=0.002,
+    max_iter=5 if QUICK else 200,
+    random_state=0,
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # the quick mode stops early

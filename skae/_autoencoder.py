@@ -330,7 +330,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         activations = [self.activation] * len(sizes)
         activations = activations + ["identity"] + activations + ["identity"]
         self._network = Network(
-            layer_sizes, activations, self.loss, tied=self.tied_weights,
+            layer_sizes,
+            activations,
+            self.loss,
+            tied=self.tied_weights,
             linear_path=self.linear_path,
         )
         self._theta = self._network.init(self._rng, X.dtype)
@@ -349,8 +352,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         """
         network, theta = self._network, self._theta
         axes = principal_axes(
-            X, self.mean_.astype(np.float64), self.scale_, self.n_components,
-            sample_weight, self._rng,
+            X,
+            self.mean_.astype(np.float64),
+            self.scale_,
+            self.n_components,
+            sample_weight,
+            self._rng,
         )
         encoder, decoder = network.linear_weights(theta)
         encoder[...] = axes.T
@@ -411,7 +418,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         if self.code_l1 > 0:
             penalty = l1_code_penalty(self.code_l1, row_weight, buffers["code_grad"])
         return self._network.loss_and_grad(
-            theta, acts, buffers["deltas"], grad, row_weight, target, code_penalty=penalty,
+            theta,
+            acts,
+            buffers["deltas"],
+            grad,
+            row_weight,
+            target,
+            code_penalty=penalty,
             workspace=workspace,
         )
 
@@ -451,4 +464,3 @@ class AutoencoderTransformer(BaseAutoencoder):
         if self.loss == "binary_crossentropy":
             expit(raw, out=raw)
         return raw
-

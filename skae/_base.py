@@ -76,13 +76,9 @@ def _check_layer_sizes(hidden_layer_sizes):
         hidden_layer_sizes = (hidden_layer_sizes,)
     sizes = list(hidden_layer_sizes)
     if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
-        raise TypeError(
-            f"hidden_layer_sizes must hold integers, got {hidden_layer_sizes!r}."
-        )
+        raise TypeError(f"hidden_layer_sizes must hold integers, got {hidden_layer_sizes!r}.")
     if any(s <= 0 for s in sizes):
-        raise ValueError(
-            f"hidden_layer_sizes must be > 0 (or empty), got {hidden_layer_sizes!r}."
-        )
+        raise ValueError(f"hidden_layer_sizes must be > 0 (or empty), got {hidden_layer_sizes!r}.")
     return [int(s) for s in sizes]
 
 
@@ -209,7 +205,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             if sample_weight.sum() <= 0:
                 raise ValueError("sample_weight must have a positive sum.")
         if self.loss == "binary_crossentropy":
-            low, high = (X.data.min(initial=0), X.data.max(initial=0)) if sp.issparse(X) else (X.min(), X.max())
+            low, high = (
+                (X.data.min(initial=0), X.data.max(initial=0))
+                if sp.issparse(X)
+                else (X.min(), X.max())
+            )
             if low < 0 or high > 1:
                 raise ValueError(
                     'loss="binary_crossentropy" needs X in [0, 1]; got values in '
@@ -289,8 +289,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         loss = 0.0
         for part in chunks(len(rows), capacity):
             loss += self._batch_loss(
-                self._theta, X, rows[part], sample_weight, total,
-                head(buffers, part.stop - part.start), None,
+                self._theta,
+                X,
+                rows[part],
+                sample_weight,
+                total,
+                head(buffers, part.stop - part.start),
+                None,
             )
         return loss
 
@@ -305,7 +310,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _check_X(self, X):
         check_is_fitted(self, "_theta")
         return _numeric(
-            validate_data, self, X, reset=False, accept_sparse=("csr", "csc"),
+            validate_data,
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
             dtype=[np.float64, np.float32],
         )
 
@@ -422,4 +431,3 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-

@@ -101,11 +101,19 @@ def principal_axes(X, mean, scale, n_components, sample_weight=None, random_stat
             return (X.T @ U - np.outer(mean, U.sum(axis=0))) / scale
 
         operator = LinearOperator(
-            (n_rows, n_features), matvec=matmat, rmatvec=rmatmat,
-            matmat=matmat, rmatmat=rmatmat, dtype=np.float64,
+            (n_rows, n_features),
+            matvec=matmat,
+            rmatvec=rmatmat,
+            matmat=matmat,
+            rmatmat=rmatmat,
+            dtype=np.float64,
         )
         k = min(k, n_rows - 1)
-        rng = np.random.RandomState(random_state) if not hasattr(random_state, "uniform") else random_state
+        rng = (
+            np.random.RandomState(random_state)
+            if not hasattr(random_state, "uniform")
+            else random_state
+        )
         v0 = rng.uniform(-1, 1, size=min(n_rows, n_features))
         _, values, vt = svds(operator, k=k, v0=v0)
         axes[:k] = vt[np.argsort(values)[::-1]]

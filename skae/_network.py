@@ -103,7 +103,9 @@ class Network:
         self.linear_path = None
         if linear_path:
             encoder = new_block((sizes[0], sizes[self.code_index]))
-            decoder = (encoder, True) if tied else (new_block((sizes[self.code_index], sizes[0])), False)
+            decoder = (
+                (encoder, True) if tied else (new_block((sizes[self.code_index], sizes[0])), False)
+            )
             self.linear_path = ((encoder, False), decoder)
         self.n_weights = self.blocks[-1].stop
         self.layers = [
@@ -120,7 +122,10 @@ class Network:
     def parameters(self, theta, start=0, stop=None):
         """``(W, b)`` views into ``theta`` for the layers ``start:stop``."""
         return [
-            (self._weight(theta, (layer.weight, layer.transpose)), self.blocks[layer.bias].view(theta))
+            (
+                self._weight(theta, (layer.weight, layer.transpose)),
+                self.blocks[layer.bias].view(theta),
+            )
             for layer in self.layers[start:stop]
         ]
 
@@ -166,7 +171,9 @@ class Network:
         if self.linear_path is not None:
             E, D = self.linear_weights(theta)
             if inputs:
-                readers.append((E, self.parameters(theta, self.code_index - 1, self.code_index)[0][1]))
+                readers.append(
+                    (E, self.parameters(theta, self.code_index - 1, self.code_index)[0][1])
+                )
             if outputs:
                 writers.append((D, None))
         for W, b in readers:
@@ -224,7 +231,9 @@ class Network:
                 out += source @ P if scratch is None else np.matmul(source, P, out=scratch[i + 1])
             out += b
             if i < last:
-                ACTIVATIONS[self.layers[i].activation](out, None if scratch is None else scratch[i + 1])
+                ACTIVATIONS[self.layers[i].activation](
+                    out, None if scratch is None else scratch[i + 1]
+                )
         return acts
 
     def _weight_grad(self, grad, ref, inputs, delta, written, work):
@@ -239,7 +248,15 @@ class Network:
             written.add(block)
 
     def backward(
-        self, theta, acts, deltas, grad, start=0, stop=None, code_grad=None, input_delta=False,
+        self,
+        theta,
+        acts,
+        deltas,
+        grad,
+        start=0,
+        stop=None,
+        code_grad=None,
+        input_delta=False,
         workspace=None,
     ):
         """Backpropagate ``deltas[stop]`` through layers ``start:stop``.
@@ -276,7 +293,9 @@ class Network:
             if i > 0 or input_delta:
                 np.matmul(delta, W.T, out=deltas[i])
                 if path is not None and i == code:
-                    deltas[i] += np.matmul(deltas[last + 1], path[1].T, out=_view(work, deltas[i].shape))
+                    deltas[i] += np.matmul(
+                        deltas[last + 1], path[1].T, out=_view(work, deltas[i].shape)
+                    )
                 if code_grad is not None and i == code:
                     deltas[i] += code_grad
         if input_delta and start == 0 and path is not None:
@@ -284,8 +303,16 @@ class Network:
         return grad
 
     def loss_and_grad(
-        self, theta, acts, deltas, grad, row_weight, target=None, code_penalty=None,
-        input_delta=False, workspace=None,
+        self,
+        theta,
+        acts,
+        deltas,
+        grad,
+        row_weight,
+        target=None,
+        code_penalty=None,
+        input_delta=False,
+        workspace=None,
     ):
         """Reconstruction loss of the batch in ``acts[0]``, its gradient into ``grad``.
 
@@ -307,7 +334,12 @@ class Network:
             loss += value
         if grad is not None:
             self.backward(
-                theta, acts, deltas, grad, code_grad=code_grad, input_delta=input_delta,
+                theta,
+                acts,
+                deltas,
+                grad,
+                code_grad=code_grad,
+                input_delta=input_delta,
                 workspace=workspace,
             )
         return loss
@@ -329,10 +361,14 @@ class Network:
             return 0.0
         alpha = float(alpha)  # a NumPy float64 would turn float32 arithmetic into float64
         weights, weight_grad = theta[: self.n_weights], grad[: self.n_weights]
-        work = np.empty(min(self.n_weights, 1 << 16), theta.dtype) if workspace is None else workspace
+        work = (
+            np.empty(min(self.n_weights, 1 << 16), theta.dtype) if workspace is None else workspace
+        )
         for start in range(0, self.n_weights, work.size):
             piece = weights[start : start + work.size]
-            weight_grad[start : start + work.size] += np.multiply(piece, alpha, out=work[: piece.size])
+            weight_grad[start : start + work.size] += np.multiply(
+                piece, alpha, out=work[: piece.size]
+            )
         return 0.5 * alpha * float(weights @ weights)
 
     def predict(self, theta, X, start=0, stop=None):

@@ -79,8 +79,15 @@ def fit_stochastic(estimator, X, sample_weight, incremental):
                 if total == 0:
                     continue
                 loss = estimator._batch_loss(
-                    theta, X, rows, sample_weight, total, head(buffers, n), grad,
-                    noise_rng, workspace,
+                    theta,
+                    X,
+                    rows,
+                    sample_weight,
+                    total,
+                    head(buffers, n),
+                    grad,
+                    noise_rng,
+                    workspace,
                 )
                 # the L2 penalty: its gradient added, its value returned by the step
                 loss += optimizer.step(theta, grad, estimator.alpha / total, network.decayed)
@@ -93,7 +100,11 @@ def fit_stochastic(estimator, X, sample_weight, incremental):
             warnings.warn(
                 f"Training was interrupted during epoch {estimator.n_iter_ + 1}; the "
                 "estimator keeps the weights of its best epoch so far"
-                + (f" (epoch {best_epoch})." if best_epoch else " (none had ended: the current ones)."),
+                + (
+                    f" (epoch {best_epoch})."
+                    if best_epoch
+                    else " (none had ended: the current ones)."
+                ),
                 UserWarning,
             )
             interrupted = True
@@ -147,6 +158,7 @@ def fit_stochastic(estimator, X, sample_weight, incremental):
     if early_stopping and best_epoch is not None and not interrupted:
         theta[...] = best_theta
 
+
 def fit_lbfgs(estimator, X, sample_weight):
     """Full-batch L-BFGS on the same objective, summed a chunk of rows at a time."""
     n_samples = X.shape[0]
@@ -169,8 +181,14 @@ def fit_lbfgs(estimator, X, sample_weight):
         for part in chunks(n_samples, chunk):
             rng = None if seeds is None else np.random.default_rng(seeds[part.start // chunk])
             loss += estimator._batch_loss(
-                theta, X, part, sample_weight, total,
-                head(buffers, part.stop - part.start), grad_chunk, rng,
+                theta,
+                X,
+                part,
+                sample_weight,
+                total,
+                head(buffers, part.stop - part.start),
+                grad_chunk,
+                rng,
             )
             grad += grad_chunk
         loss += network.penalty(theta, grad, estimator.alpha / total)
@@ -185,11 +203,12 @@ def fit_lbfgs(estimator, X, sample_weight):
 
     curve_start = len(estimator.loss_curve_)
     try:
-        result = lbfgs(loss_and_grad, theta, estimator.max_iter, estimator.max_fun, estimator.tol, callback)
+        result = lbfgs(
+            loss_and_grad, theta, estimator.max_iter, estimator.max_fun, estimator.tol, callback
+        )
     except KeyboardInterrupt:
         warnings.warn(
-            "Training was interrupted; the estimator keeps the best weights "
-            "lbfgs had reached.",
+            "Training was interrupted; the estimator keeps the best weights lbfgs had reached.",
             UserWarning,
         )
         result = None

@@ -20,6 +20,7 @@ from ._variational_network import VariationalNetwork
 
 __all__ = ["VariationalAutoencoder"]
 
+
 class VariationalAutoencoder(BaseAutoencoder):
     """Variational autoencoder: a Gaussian code that can generate new data.
 
@@ -269,7 +270,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         return {"hidden_layer_sizes": tuple(sizes), "n_components": self.n_components}
 
     def _init_network(self, X, sample_weight, sizes):
-        network = VariationalNetwork(X.shape[1], sizes, self.n_components, self.activation, self.loss)
+        network = VariationalNetwork(
+            X.shape[1], sizes, self.n_components, self.activation, self.loss
+        )
         self._network = network
         self._theta = network.init(self._rng, X.dtype)
         if self.loss == "binary_crossentropy":

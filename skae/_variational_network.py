@@ -67,13 +67,18 @@ class VariationalNetwork:
     @property
     def decayed(self):
         """The slices of ``theta`` the L2 penalty covers: both halves' weights."""
-        return (slice(0, self.encoder.n_weights), slice(self.split, self.split + self.decoder.n_weights))
+        return (
+            slice(0, self.encoder.n_weights),
+            slice(self.split, self.split + self.decoder.n_weights),
+        )
 
     def penalty(self, theta, grad, alpha, workspace=None):
         """Add ``alpha / 2 * ||W||^2`` over both halves: return it, add its gradient."""
         return sum(
             net.penalty(t, g, alpha, workspace)
-            for net, t, g in zip((self.encoder, self.decoder), self.halves(theta), self.halves(grad))
+            for net, t, g in zip(
+                (self.encoder, self.decoder), self.halves(theta), self.halves(grad)
+            )
         )
 
     def workspace(self, n_rows, dtype):
@@ -139,8 +144,14 @@ class VariationalNetwork:
             kl_value = float(per_row @ row_weight)
         grads = (None, None) if grad is None else self.halves(grad)
         reconstruction = self.decoder.loss_and_grad(
-            theta_decoder, buffers["decoder_acts"], buffers["decoder_deltas"], grads[1],
-            row_weight, target=x, input_delta=grad is not None, workspace=workspace,
+            theta_decoder,
+            buffers["decoder_acts"],
+            buffers["decoder_deltas"],
+            grads[1],
+            row_weight,
+            target=x,
+            input_delta=grad is not None,
+            workspace=workspace,
         )
         if grad is not None:
             d_z = buffers["decoder_deltas"][0]

@@ -44,8 +44,15 @@ def test_linear_autoencoder_reaches_pca(digits, n_components):
     pca = PCA(n_components).fit(X_train)
     pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
     ae = AutoencoderTransformer(
-        n_components, hidden_layer_sizes=(), activation="identity", linear_path=False,
-        solver="lbfgs", alpha=0.0, max_iter=3000, tol=1e-6, random_state=0,
+        n_components,
+        hidden_layer_sizes=(),
+        activation="identity",
+        linear_path=False,
+        solver="lbfgs",
+        alpha=0.0,
+        max_iter=3000,
+        tol=1e-6,
+        random_state=0,
     ).fit(X_train)
     ae_mse = -ae.score(X_test)
     assert ae_mse <= 1.01 * pca_mse
@@ -222,8 +229,14 @@ def test_early_stopping_restores_best_validation_weights(digits):
 
     X = digits[0][:200]
     ae = Recorder(
-        8, hidden_layer_sizes=(64,), early_stopping=True, validation_fraction=0.3,
-        n_iter_no_change=5, max_iter=300, learning_rate_init=0.01, random_state=0,
+        8,
+        hidden_layer_sizes=(64,),
+        early_stopping=True,
+        validation_fraction=0.3,
+        n_iter_no_change=5,
+        max_iter=300,
+        learning_rate_init=0.01,
+        random_state=0,
     )
     ae.snapshots_ = []
     ae.fit(X)
@@ -296,10 +309,18 @@ def test_partial_fit_is_one_epoch(small):
 
 def test_sample_weight_focuses_the_fit():
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(size=(50, 5)) * [5, 1, 1, 1, 1], rng.normal(size=(50, 5)) * [1, 1, 1, 1, 5]])
+    X = np.vstack(
+        [rng.normal(size=(50, 5)) * [5, 1, 1, 1, 1], rng.normal(size=(50, 5)) * [1, 1, 1, 1, 5]]
+    )
     weights = np.r_[np.ones(50), np.full(50, 1e-3)]
-    ae = AutoencoderTransformer(1, hidden_layer_sizes=(), activation="identity", solver="lbfgs",
-                                linear_path=False, random_state=0).fit(X, sample_weight=weights)
+    ae = AutoencoderTransformer(
+        1,
+        hidden_layer_sizes=(),
+        activation="identity",
+        solver="lbfgs",
+        linear_path=False,
+        random_state=0,
+    ).fit(X, sample_weight=weights)
     first, second = ae.score_samples(X[:50]).mean(), ae.score_samples(X[50:]).mean()
     assert first > second
 

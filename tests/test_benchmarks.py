@@ -15,8 +15,11 @@ COMPARE = Path(__file__).resolve().parents[1] / "benchmarks" / "compare.py"
 def run(*args):
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, str(COMPARE), *args], capture_output=True, text=True,
-        env={**os.environ, **env}, timeout=300,
+        [sys.executable, str(COMPARE), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -24,16 +27,29 @@ def run(*args):
 
 def test_compare_writes_table_json_and_figures(tmp_path):
     params = json.dumps({"hidden_layer_sizes": [8], "max_iter": 3})
-    out = run("--datasets", "digits,manifold", "--sizes", "2,8", "--kpca-rows", "200",
-              "--n-jobs", "1", "--ae-params", params, "--out", str(tmp_path))
+    out = run(
+        "--datasets",
+        "digits,manifold",
+        "--sizes",
+        "2,8",
+        "--kpca-rows",
+        "200",
+        "--n-jobs",
+        "1",
+        "--ae-params",
+        params,
+        "--out",
+        str(tmp_path),
+    )
     assert "| data set | k | method | held-out MSE | MSE / PCA |" in out
     report = json.loads((tmp_path / "results.json").read_text())
     assert report["ae_params_set"] == {"hidden_layer_sizes": [8], "max_iter": 3}
     rows = report["results"]
     for dataset in ("digits", "manifold"):
         for k in (2, 8):
-            methods = {r["method"]: r for r in rows
-                       if r["dataset"] == dataset and r["n_components"] == k}
+            methods = {
+                r["method"]: r for r in rows if r["dataset"] == dataset and r["n_components"] == k
+            }
             assert set(methods) == {"pca", "ae", "mlp", "kpca"}
             assert methods["pca"]["mse_vs_pca"] == 1.0
             assert methods["ae"]["n_iter"] == 3
@@ -42,7 +58,12 @@ def test_compare_writes_table_json_and_figures(tmp_path):
                 assert row["mse"] > 0 and row["rows_per_second"] > 0
     # KMeans scores for the labelled data set only, with the raw baseline.
     assert {r["method"] for r in rows if "nmi" in r and r["dataset"] == "digits"} == {
-        "raw", "pca", "ae", "mlp", "kpca"}
+        "raw",
+        "pca",
+        "ae",
+        "mlp",
+        "kpca",
+    }
     assert not any("nmi" in r for r in rows if r["dataset"] == "manifold")
     for name in ("mse_vs_components", "reconstructions_digits", "codes_2d"):
         assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
@@ -55,10 +76,14 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
     script = COMPARE.parent / "bench_kernels.py"
     done = subprocess.run(
         [sys.executable, str(script), "--repeats", "2", "--rows", "16"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    rows = [line for line in done.stdout.splitlines() if line.startswith(("| relu", "| sum of squares"))]
+    rows = [
+        line for line in done.stdout.splitlines() if line.startswith(("| relu", "| sum of squares"))
+    ]
     assert len(rows) == 2 * 6 + 2
     for row in rows:  # kernel, A, A's time, B, B's time, A / B: the numbers parse
         cells = [cell.strip() for cell in row.strip("| ").split("|")]

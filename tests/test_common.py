@@ -51,7 +51,9 @@ def expected_failed_checks(estimator):
         reason = VAE_SAMPLE_WEIGHT
     elif estimator.solver == "lbfgs" and estimator.hidden_layer_sizes:
         reason = LBFGS_SAMPLE_WEIGHT
-    elif estimator.solver == "adam" and estimator.activation == "relu" and not estimator.tied_weights:
+    elif (
+        estimator.solver == "adam" and estimator.activation == "relu" and not estimator.tied_weights
+    ):
         reason = PCA_START_SAMPLE_WEIGHT
     else:
         return {}

@@ -56,9 +56,7 @@ def test_gradient_with_tied_weights_and_linear_path(
     X = rng.normal(size=(6, 5))
     grad = np.empty_like(theta)
     objective(network, theta, X, 1 / 6, 0.2, grad)
-    expected = finite_difference_gradient(
-        lambda t: objective(network, t, X, 1 / 6, 0.2), theta
-    )
+    expected = finite_difference_gradient(lambda t: objective(network, t, X, 1 / 6, 0.2), theta)
     error = np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected)
     assert error < 1e-6
 
@@ -160,8 +158,10 @@ def test_activation_scratch_changes_nothing_and_derivative_is_right(activation):
 def test_float32_gradient_agrees_with_float64(activation, tied, linear_path):
     rng = np.random.RandomState(3)
     network = Network(
-        [20, 12, 4, 12, 20], [activation, "identity", activation, "identity"],
-        tied=tied, linear_path=linear_path,
+        [20, 12, 4, 12, 20],
+        [activation, "identity", activation, "identity"],
+        tied=tied,
+        linear_path=linear_path,
     )
     theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
     X = rng.normal(size=(16, 20))
@@ -189,8 +189,10 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
     # broadcast or a cast: 32 kB in float32, whatever the batch.)
     rng = np.random.RandomState(5)
     network = Network(
-        [300, 64, 16, 64, 300], [activation, "identity", activation, "identity"],
-        tied=tied, linear_path=linear_path,
+        [300, 64, 16, 64, 300],
+        [activation, "identity", activation, "identity"],
+        tied=tied,
+        linear_path=linear_path,
     )
     theta = network.init(rng, np.float32)
     acts, deltas = network.allocate(1024, np.float32)
@@ -214,11 +216,16 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
 
 
 @pytest.mark.parametrize("optimizer", [Adam, SGD])
-@pytest.mark.parametrize("make", [
-    lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], linear_path=True),
-    lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], tied=True),
-    lambda: VariationalNetwork(20, (12,), 4, "relu", "squared_error"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Network(
+            [20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], linear_path=True
+        ),
+        lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], tied=True),
+        lambda: VariationalNetwork(20, (12,), 4, "relu", "squared_error"),
+    ],
+)
 def test_the_step_adds_the_penalty_over_the_decayed_slices(make, optimizer):
     # The stochastic solvers have the optimizer's step add the L2 penalty's
     # gradient over ``network.decayed`` and return its value; L-BFGS takes

@@ -54,13 +54,24 @@ def test_sgd_matches_the_textbook_update(nesterov):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("make", [
-    lambda n, dtype: Adam(n, dtype, 0.01), lambda n, dtype: SGD(n, dtype, 0.01, momentum=0.9),
-])
-@pytest.mark.parametrize("decayed", [
-    (), (slice(0, 100),), (slice(0, BLOCK),), (slice(0, BLOCK + 50),), (slice(0, N_PARAMS),),
-    (slice(10, 100), slice(BLOCK - 5, BLOCK + 7)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n, dtype: Adam(n, dtype, 0.01),
+        lambda n, dtype: SGD(n, dtype, 0.01, momentum=0.9),
+    ],
+)
+@pytest.mark.parametrize(
+    "decayed",
+    [
+        (),
+        (slice(0, 100),),
+        (slice(0, BLOCK),),
+        (slice(0, BLOCK + 50),),
+        (slice(0, N_PARAMS),),
+        (slice(10, 100), slice(BLOCK - 5, BLOCK + 7)),
+    ],
+)
 def test_decay_is_the_l2_gradient_added_over_the_decayed_slices(make, dtype, decayed):
     # step(theta, g, decay, decayed) is step(theta, g + decay * theta on the
     # slices, 0 elsewhere), with slices inside the first block, ending on its
@@ -79,7 +90,9 @@ def test_decay_is_the_l2_gradient_added_over_the_decayed_slices(make, dtype, dec
         reference.step(expected, penalised)
         value = fused.step(ours, g, decay=0.3, decayed=decayed)
         assert value == pytest.approx(0.5 * 0.3 * squares, rel=tolerance)
-        np.testing.assert_allclose(g, penalised, rtol=tolerance, atol=tolerance)  # the gradient now holds it
+        np.testing.assert_allclose(
+            g, penalised, rtol=tolerance, atol=tolerance
+        )  # the gradient now holds it
     assert ours.dtype == dtype
     np.testing.assert_allclose(ours, expected, rtol=tolerance, atol=tolerance)
 

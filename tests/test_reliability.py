@@ -53,7 +53,11 @@ REFUSED = {
     "1-D": (GOOD[:, 0], ValueError, "2D"),
     "3-D": (GOOD.reshape(20, 2, 2), ValueError, "dim 3"),
     "strings": (np.array([["a", "b", "c", "d"]] * 3), ValueError, "numbers only"),
-    "object with text": (np.array([[1, "a", 2.0, 3]] * 3, dtype=object), ValueError, "numbers only"),
+    "object with text": (
+        np.array([[1, "a", 2.0, 3]] * 3, dtype=object),
+        ValueError,
+        "numbers only",
+    ),
     "complex": (GOOD + 1j, ValueError, "Complex"),
     "sparse with NaN": (sp.csr_matrix(nonfinite(np.nan)), (ValueError, TypeError), "NaN|dense"),
 }
@@ -190,7 +194,11 @@ class InterruptAfter(AutoencoderTransformer):
 def test_interrupt_keeps_the_best_epoch(early_stopping):
     X = np.random.RandomState(1).normal(size=(100, 6))
     ae = InterruptAfter(
-        2, hidden_layer_sizes=(8,), batch_size=10, max_iter=50, random_state=0,
+        2,
+        hidden_layer_sizes=(8,),
+        batch_size=10,
+        max_iter=50,
+        random_state=0,
         early_stopping=early_stopping,
     )
     ae.interrupt_at = 10 * 6 + 3  # inside an epoch after several ended
@@ -281,7 +289,11 @@ def test_no_floating_point_error_for_large_logits(loss, activation, dtype, magni
     rng = np.random.RandomState(seed)
     X = (rng.uniform(size=(16, 5)) > 0.5).astype(dtype)
     ae = AutoencoderTransformer(
-        2, hidden_layer_sizes=(4,), activation=activation, loss=loss, max_iter=2,
+        2,
+        hidden_layer_sizes=(4,),
+        activation=activation,
+        loss=loss,
+        max_iter=2,
         random_state=seed,
     )
     with warnings.catch_warnings():

@@ -52,7 +52,9 @@ def activations_for(hidden, activation="tanh"):
 def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_gradient):
     rng = np.random.RandomState(0)
     network = Network(
-        [5, *hidden, 2, *hidden[::-1], 5], activations_for(hidden), tied=tied,
+        [5, *hidden, 2, *hidden[::-1], 5],
+        activations_for(hidden),
+        tied=tied,
         linear_path=linear_path,
     )
     theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
@@ -85,7 +87,9 @@ def test_input_gradient(tied, linear_path, finite_difference_gradient):
     rng = np.random.RandomState(3)
     hidden = (4,)
     network = Network(
-        [5, *hidden, 2, *hidden[::-1], 5], activations_for(hidden), tied=tied,
+        [5, *hidden, 2, *hidden[::-1], 5],
+        activations_for(hidden),
+        tied=tied,
         linear_path=linear_path,
     )
     theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
@@ -122,7 +126,9 @@ def estimator_objective(estimator, X, sample_weight, rng_seed=None):
         buffers = estimator._allocate(X.shape[0], theta.dtype)
         rng = None if rng_seed is None else np.random.default_rng(rng_seed)
         scratch = np.zeros_like(theta) if grad is None else grad
-        loss = estimator._batch_loss(theta, X, slice(None), sample_weight, total, buffers, grad, rng)
+        loss = estimator._batch_loss(
+            theta, X, slice(None), sample_weight, total, buffers, grad, rng
+        )
         return loss + estimator._network.penalty(theta, scratch, estimator.alpha / total)
 
     return objective
@@ -183,7 +189,8 @@ def test_vae_objective_gradient(loss, finite_difference_gradient):
     X = rng.uniform(0.05, 0.95, size=(8, 5))
     sample_weight = rng.uniform(0.5, 2.0, size=8)
     vae = fitted(
-        VariationalAutoencoder(2, hidden_layer_sizes=(4,), activation="tanh", loss=loss, alpha=0.1), X
+        VariationalAutoencoder(2, hidden_layer_sizes=(4,), activation="tanh", loss=loss, alpha=0.1),
+        X,
     )
     theta = vae._theta + 0.1 * rng.normal(size=vae._theta.size)
     objective = estimator_objective(vae, X, sample_weight, rng_seed=7)
@@ -254,7 +261,9 @@ def test_noise_corrupts_the_input_but_not_the_target(noise):
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_noise_is_drawn_from_the_random_state(solver):
     X = np.random.RandomState(0).normal(size=(40, 5))
-    params = dict(hidden_layer_sizes=(4,), noise="gaussian", noise_level=0.5, solver=solver, max_iter=5)
+    params = dict(
+        hidden_layer_sizes=(4,), noise="gaussian", noise_level=0.5, solver=solver, max_iter=5
+    )
     a = AutoencoderTransformer(2, random_state=0, **params).fit(X)
     b = AutoencoderTransformer(2, random_state=0, **params).fit(X)
     np.testing.assert_array_equal(a._theta, b._theta)
@@ -293,7 +302,10 @@ def test_denoising_beats_plain_on_noisy_digits(digits):
     scale = np.sqrt(X_train.var(axis=0).mean())  # the autoencoder's scale_
     params = dict(n_components=16, hidden_layer_sizes=(64,), max_iter=30, random_state=0)
     errors = {}
-    for name, extra in [("plain", {}), ("denoising", dict(noise="gaussian", noise_level=0.3 / scale))]:
+    for name, extra in [
+        ("plain", {}),
+        ("denoising", dict(noise="gaussian", noise_level=0.3 / scale)),
+    ]:
         ae = AutoencoderTransformer(**params, **extra).fit(X_train)
         assert ae.scale_ == pytest.approx(scale)
         errors[name] = np.mean((ae.inverse_transform(ae.transform(noisy)) - X_test) ** 2)
@@ -308,13 +320,20 @@ def test_code_l1_is_in_the_objective():
     X = rng.normal(size=(30, 6))
     ae = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,), code_l1=0.4), X)
     plain = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,)), X)
-    with_l1 = ae._batch_loss(ae._theta, X, slice(None), None, 30, ae._allocate(30, np.float64), None)
-    without = plain._batch_loss(ae._theta, X, slice(None), None, 30, plain._allocate(30, np.float64), None)
+    with_l1 = ae._batch_loss(
+        ae._theta, X, slice(None), None, 30, ae._allocate(30, np.float64), None
+    )
+    without = plain._batch_loss(
+        ae._theta, X, slice(None), None, 30, plain._allocate(30, np.float64), None
+    )
     assert with_l1 - without == pytest.approx(0.4 * np.abs(ae.transform(X)).mean(), rel=1e-10)
     # loss_curve_ holds it too: one full-batch epoch of lbfgs starts from the same point.
     curves = [
-        AutoencoderTransformer(3, hidden_layer_sizes=(5,), code_l1=l1, solver="lbfgs", max_iter=1,
-                               random_state=0).fit(X).loss_curve_[0]
+        AutoencoderTransformer(
+            3, hidden_layer_sizes=(5,), code_l1=l1, solver="lbfgs", max_iter=1, random_state=0
+        )
+        .fit(X)
+        .loss_curve_[0]
         for l1 in (0.0, 5.0)
     ]
     assert curves[1] > curves[0]
@@ -327,8 +346,9 @@ def near_zero_share(Z):
 
 def test_code_l1_makes_sparser_codes(digits):
     X = digits[0]
-    params = dict(n_components=16, hidden_layer_sizes=(64,), tied_weights=True, max_iter=30,
-                  random_state=0)
+    params = dict(
+        n_components=16, hidden_layer_sizes=(64,), tied_weights=True, max_iter=30, random_state=0
+    )
     plain = AutoencoderTransformer(**params).fit(X)
     sparse = AutoencoderTransformer(**params, code_l1=1.0).fit(X)
     assert near_zero_share(sparse.transform(X)) > 2 * near_zero_share(plain.transform(X))
@@ -357,7 +377,11 @@ def test_tied_transform_matches_training_forward(linear_path):
     rng = np.random.RandomState(0)
     X = rng.normal(5.0, 3.0, size=(25, 6))
     ae = AutoencoderTransformer(
-        2, hidden_layer_sizes=(4,), tied_weights=True, linear_path=linear_path, max_iter=5,
+        2,
+        hidden_layer_sizes=(4,),
+        tied_weights=True,
+        linear_path=linear_path,
+        max_iter=5,
         random_state=0,
     ).fit(X)
     assert ae.scale_ != pytest.approx(1.0)
@@ -375,8 +399,14 @@ def test_tied_start_is_pca_and_not_stuck_there(digits):
     X = digits[0][:600]
     pca = PCA(8).fit(X)
     pca_mse = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
-    params = dict(n_components=8, hidden_layer_sizes=(32,), tied_weights=True, alpha=0.0,
-                  solver="lbfgs", random_state=0)
+    params = dict(
+        n_components=8,
+        hidden_layer_sizes=(32,),
+        tied_weights=True,
+        alpha=0.0,
+        solver="lbfgs",
+        random_state=0,
+    )
     start = AutoencoderTransformer(**params)
     start._initialize(X, None, [32])  # the start, before any training
     start.n_features_in_ = X.shape[1]
@@ -389,7 +419,9 @@ def test_layout_options_cannot_change_on_warm_start():
     X = np.random.RandomState(0).normal(size=(20, 4))
     ae = AutoencoderTransformer(2, hidden_layer_sizes=(3,), warm_start=True, max_iter=2).fit(X)
     ae.set_params(tied_weights=True)
-    with pytest.raises(ValueError, match="linear_path and tied_weights cannot change on a warm start"):
+    with pytest.raises(
+        ValueError, match="linear_path and tied_weights cannot change on a warm start"
+    ):
         ae.fit(X)
     ae.set_params(tied_weights=False, noise="gaussian", code_l1=0.1)
     ae.fit(X)  # the regularisers may change: they do not touch the layout
@@ -405,8 +437,12 @@ def test_layout_options_cannot_change_on_warm_start():
 @pytest.fixture(scope="module")
 def vae(digits):
     return VariationalAutoencoder(
-        2, hidden_layer_sizes=(32,), loss="binary_crossentropy", learning_rate_init=0.003,
-        max_iter=30, random_state=0,
+        2,
+        hidden_layer_sizes=(32,),
+        loss="binary_crossentropy",
+        learning_rate_init=0.003,
+        max_iter=30,
+        random_state=0,
     ).fit(digits[0])
 
 
@@ -465,8 +501,13 @@ def test_vae_beta_trades_kl_for_reconstruction(digits):
     kl = []
     for beta in (0.2, 5.0):
         model = VariationalAutoencoder(
-            2, hidden_layer_sizes=(16,), beta=beta, loss="binary_crossentropy", max_iter=15,
-            learning_rate_init=0.003, random_state=0,
+            2,
+            hidden_layer_sizes=(16,),
+            beta=beta,
+            loss="binary_crossentropy",
+            max_iter=15,
+            learning_rate_init=0.003,
+            random_state=0,
         ).fit(X)
         mean, log_var = model._posterior(X)
         kl.append(np.mean(0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)))

@@ -11,7 +11,8 @@ arithmetic, so they are measured here rather than asserted:
 Each pair runs alternately on the same arrays, ``--repeats`` times; the table
 gives the median microseconds per call and the median of the per-repeat
 ratios. relu works in place, so each call first restores ``Z`` by a copy,
-which is timed in the same rotation and taken off. One BLAS thread (threadpoolctl), as in ``bench_speed.py``.
+which is timed in the same rotation and taken off. One BLAS thread
+(threadpoolctl), as in ``bench_speed.py``.
 
 Usage: ``python benchmarks/bench_kernels.py [--repeats 15] [--rows 512]``
 """

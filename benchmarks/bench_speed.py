@@ -342,11 +342,10 @@ def machine():
 
 
 def _cpu_model():
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return platform.processor()
 
 
@@ -680,7 +679,8 @@ def bench_profile(X64, args, before):
                 results.append(row)
                 shares = "  ".join(f"{p} {row[p] / row['epoch_s']:.0%}" for p in (*PHASES, "rest"))
                 print(
-                    f"  {dtype:7s} batch {batch_size:4d} {name:11s} {row['epoch_s']:.3f} s/epoch: {shares}",
+                    f"  {dtype:7s} batch {batch_size:4d} {name:11s} "
+                    f"{row['epoch_s']:.3f} s/epoch: {shares}",
                     flush=True,
                 )
     return results
@@ -702,7 +702,8 @@ def markdown(report):
             vs = [f"{row[k]:.2f}x" if k in row else "" for k in ("vs_MLPRegressor", "vs_torch")]
             spread = f"{min(row['epoch_s_all']):.3f}-{max(row['epoch_s_all']):.3f}"
             lines.append(
-                f"| {row['dtype']} | {row['batch_size']} | {row['contender']} | {row['epoch_s']:.3f} "
+                f"| {row['dtype']} | {row['batch_size']} | {row['contender']} "
+                f"| {row['epoch_s']:.3f} "
                 f"({spread}) | {row['roofline_fraction']:.0%} | {vs[0]} | {vs[1]} |"
             )
         lines.append("")
@@ -732,7 +733,8 @@ def markdown(report):
                 f"| {row['version']} | {row['rows']:,} x {row['features']} float32, "
                 f"{row['epochs']} epoch(s), batch {row['batch_size']} | {row['data_mb']:.0f} MB "
                 f"| {row['baseline_mb']:.0f} MB | {row['peak_mb']:.0f} MB "
-                f"| {row['peak_minus_baseline_mb']:.0f} MB | {RSS_BUDGET_MB} MB | {row['fit_s']:.1f} s |"
+                f"| {row['peak_minus_baseline_mb']:.0f} MB | {RSS_BUDGET_MB} MB "
+                f"| {row['fit_s']:.1f} s |"
             )
         lines.append("")
     profile = report.get("profile", [])
@@ -747,7 +749,8 @@ def markdown(report):
                 f"{row[p] * 1e3:.0f} ms ({row[p] / row['epoch_s']:.0%})" for p in phases
             )
             lines.append(
-                f"| {row['dtype']} | {row['batch_size']} | {row['version']} | {row['epoch_s']:.3f} | {cells} |"
+                f"| {row['dtype']} | {row['batch_size']} | {row['version']} "
+                f"| {row['epoch_s']:.3f} | {cells} |"
             )
         lines.append("")
     return "\n".join(lines)

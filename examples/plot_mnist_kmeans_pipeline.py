@@ -25,15 +25,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.pipeline import make_pipeline
 
-from skae import AutoencoderTransformer  # noqa: E402
+from skae import AutoencoderTransformer
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
 OUTPUT = Path(os.environ.get("SKAE_EXAMPLE_OUTPUT", "."))

@@ -17,13 +17,13 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.stats import norm  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.stats import norm
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
-from skae import VariationalAutoencoder  # noqa: E402
+from skae import VariationalAutoencoder
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
 OUTPUT = os.environ.get("SKAE_EXAMPLE_OUTPUT", ".")

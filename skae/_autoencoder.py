@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, StrOptions, Interval
+from ._base import BaseAutoencoder, Interval, StrOptions
 from ._data import CHUNK_ROWS, chunks, principal_axes, weighted_moments
 from ._network import Network
 from ._regularizers import corrupt, l1_code_penalty

@@ -28,11 +28,11 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
-from ._version import __version__
 from ._data import CHUNK_ROWS, chunks, load_rows, weighted_moments
 from ._losses import LOSSES
 from ._optimizers import SGD, Adam
 from ._training import fit_lbfgs, fit_stochastic, head
+from ._version import __version__
 
 # early_stopping="auto" holds rows out from this many rows on: below it an
 # epoch is cheap and a tenth of the rows is a real loss of training data; above

@@ -299,7 +299,7 @@ def test_warm_start_cannot_change_architecture(small):
 
 def test_partial_fit_is_one_epoch(small):
     ae = quick()
-    for i in range(3):
+    for _ in range(3):
         ae.partial_fit(small[:30])
         ae.partial_fit(small[30:])
     assert ae.n_iter_ == 6 and ae.t_ == 180

@@ -51,9 +51,8 @@ def grid_search(X, n_jobs):
 def test_grid_search_on_the_cluster_scores_as_the_local_run(client):
     X = low_rank_data()
     local = grid_search(X, n_jobs=1)
-    with distributed.get_task_stream(client) as tasks:
-        with joblib.parallel_config(backend="dask"):
-            remote = grid_search(X, n_jobs=-1)
+    with distributed.get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
+        remote = grid_search(X, n_jobs=-1)
 
     assert len(tasks.data) > 0, "no task ran on the cluster"
     assert {task["worker"] for task in tasks.data} <= set(client.scheduler_info()["workers"])

@@ -49,8 +49,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skae import AutoencoderTransformer
-from skae._streaming import fit_chunks
+from skae import AutoencoderTransformer, fit_chunks
 
 N_FEATURES = 64
 RSS_LIMIT_MB = 500

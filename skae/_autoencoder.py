@@ -1,8 +1,9 @@
 """AutoencoderTransformer: nonlinear dimensionality reduction, PCA's drop-in.
 
-The estimator's own parts: its parameters, the network (with the PCA start of
-its linear path, tied weights, input corruption and the code's L1 penalty)
-and encoding and decoding. Training and the scikit-learn glue live in
+The estimator's own parts: its parameters, the objective it trains (the
+network with the PCA start of its linear path, tied weights, input corruption
+and the code's L1 penalty: :class:`~skae._objective.AutoencoderObjective`),
+and encoding and decoding. Fitting and the scikit-learn glue live in
 :mod:`skae._base`.
 """
 
@@ -10,12 +11,12 @@ from numbers import Real
 
 import numpy as np
 from scipy.special import expit
-from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, Interval, StrOptions
-from ._data import CHUNK_ROWS, chunks, principal_axes, weighted_moments
+from ._base import BaseAutoencoder
+from ._compat import Interval, StrOptions
 from ._network import Network
-from ._regularizers import corrupt, l1_code_penalty
+from ._objective import AutoencoderObjective
+from ._regularizers import L1CodePenalty
 
 __all__ = ["AutoencoderTransformer"]
 
@@ -39,8 +40,11 @@ class AutoencoderTransformer(BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Size of the code. It may exceed ``n_features`` (an overcomplete code,
-        useful with regularisation); then the autoencoder can learn the
+        Size of the code. Unlike :class:`~sklearn.decomposition.PCA`, which
+        keeps every component when ``n_components`` is not given, the
+        autoencoder needs a size and defaults to 2 (a map to look at): set it
+        when you swap PCA out. It may exceed ``n_features`` (an overcomplete
+        code, useful with regularisation); then the autoencoder can learn the
         identity and the code is not a reduction.
 
     hidden_layer_sizes : array-like of int, default=(256, 128)
@@ -315,7 +319,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.max_fun = max_fun
 
     def _layout(self, sizes):
-        """The parameters that fix the layout of ``_theta``, by name."""
+        """The parameters that fix the layout of ``theta``, by name."""
         return {
             "hidden_layer_sizes": tuple(sizes),
             "n_components": self.n_components,
@@ -323,144 +327,59 @@ class AutoencoderTransformer(BaseAutoencoder):
             "tied_weights": self.tied_weights,
         }
 
-    def _init_network(self, X, sample_weight, sizes):
-        """Build ``_network`` and its initial ``_theta`` for data like ``X``."""
-        n_features = X.shape[1]
+    def _check_options(self):
+        if self.noise == "masking" and self.noise_level > 1:
+            raise ValueError(
+                'noise="masking" needs noise_level in [0, 1], a probability; got '
+                f"{self.noise_level!r}."
+            )
+
+    def _make_objective(self, n_features, sizes, loader):
         layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
         activations = [self.activation] * len(sizes)
         activations = activations + ["identity"] + activations + ["identity"]
-        self._network = Network(
+        network = Network(
             layer_sizes,
             activations,
             self.loss,
             tied=self.tied_weights,
             linear_path=self.linear_path,
         )
-        self._theta = self._network.init(self._rng, X.dtype)
-        if self.linear_path:
-            self._start_from_pca(X, sample_weight)
-
-    def _start_from_pca(self, X, sample_weight):
-        """Linear path = PCA; the layers' last step into code and output = 0.
-
-        With tied weights the last layer's matrix is the first's, which must
-        stay random, and a zero step into the code would be a stationary
-        point: the decoder would start at a constant, and PCA's residuals are
-        uncorrelated with its codes, so no gradient would reach the layers.
-        That step starts at 1% of its random initialisation instead, and the
-        output bias cancels the constant the decoder's layers then add.
-        """
-        network, theta = self._network, self._theta
-        axes = principal_axes(
-            X,
-            self.mean_.astype(np.float64),
-            self.scale_,
-            self.n_components,
-            sample_weight,
-            self._rng,
-        )
-        encoder, decoder = network.linear_weights(theta)
-        encoder[...] = axes.T
-        decoder[...] = axes
-        params = network.parameters(theta)
-        if not self.tied_weights:
-            params[network.code_index - 1][0][...] = 0
-            params[-1][0][...] = 0
-        else:
-            params[network.code_index - 1][0][...] *= 0.01
-            zero_code = np.zeros((1, self.n_components), dtype=theta.dtype)
-            params[-1][1][...] -= network.predict(theta, zero_code, network.code_index)[0]
-        if self.loss == "binary_crossentropy":
-            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
-            params[-1][1][...] += np.log(mean / (1 - mean))
-
-    def _allocate(self, n_rows, dtype):
-        """Batch buffers for up to ``n_rows`` rows, by name; allocated once per fit."""
-        acts, deltas = self._network.allocate(n_rows, dtype)
-        buffers = {"acts": acts, "deltas": deltas}
-        if self.noise is not None:
-            buffers["target"] = np.empty_like(acts[0])
-            buffers["noise"] = np.empty_like(acts[0])
-        if self.code_l1 > 0:
-            buffers["code_grad"] = np.empty_like(acts[self._network.code_index])
-        return buffers
-
-    def _noise_source(self):
-        """A Generator seeded from the random state for the training noise, or None."""
-        if self.noise is None:
-            return None
-        if self.noise == "masking" and self.noise_level > 1:
-            raise ValueError(
-                'noise="masking" needs noise_level in [0, 1], a probability; got '
-                f"{self.noise_level!r}."
-            )
-        return np.random.default_rng(self._rng.randint(np.iinfo(np.int32).max))
-
-    def _batch_loss(
-        self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None, workspace=None
-    ):
-        """Loss of ``X[rows]`` normalised by ``total_weight``; its gradient into ``grad``.
-
-        ``buffers`` (from :meth:`_allocate`) have exactly the batch's rows.
-        ``rng`` (a ``numpy.random.Generator``) draws the input corruption; with
-        None the input stays clean. ``workspace`` is the network's scratch
-        (``Network.workspace``). The weight penalty is not included.
-        """
-        acts = buffers["acts"]
-        row_weight = self._load_batch(X, rows, sample_weight, total_weight, acts[0])
-        target = None
-        if self.noise is not None and rng is not None:
-            target = buffers["target"]
-            target[...] = acts[0]
-            zero = -self.mean_ / self.scale_  # raw 0 as the network sees it
-            corrupt(acts[0], self.noise, self.noise_level, rng, buffers["noise"], zero)
-        penalty = None
-        if self.code_l1 > 0:
-            penalty = l1_code_penalty(self.code_l1, row_weight, buffers["code_grad"])
-        return self._network.loss_and_grad(
-            theta,
-            acts,
-            buffers["deltas"],
-            grad,
-            row_weight,
-            target,
-            code_penalty=penalty,
-            workspace=workspace,
+        code_terms = [L1CodePenalty(self.code_l1)] if self.code_l1 > 0 else []
+        return AutoencoderObjective(
+            network,
+            loader,
+            noise=self.noise,
+            noise_level=self.noise_level,
+            code_terms=code_terms,
         )
 
-    @property
-    def coefs_(self):
-        check_is_fitted(self, "_theta")
-        return [W for W, _ in self._network.parameters(self._theta)]
-
-    @property
-    def intercepts_(self):
-        check_is_fitted(self, "_theta")
-        return [b for _, b in self._network.parameters(self._theta)]
-
-    def _effective_theta(self, dtype, inputs=True, outputs=True):
+    def _folded(self, dtype, inputs, outputs):
         """Parameters that read raw ``X`` and/or write raw reconstructions.
 
         With tied weights one matrix serves both sides, so the encoder and the
         decoder each fold their own side into their own copy.
         """
         theta = self._theta.astype(dtype, copy=True)
-        return self._network.fold_affine(
+        return self._objective.network.fold_affine(
             theta, self.mean_.astype(dtype), self.scale_, inputs=inputs, outputs=outputs
         )
 
-    @np.errstate(under="ignore")
-    def _encode(self, X):
-        theta = self._effective_theta(X.dtype, outputs=False)
-        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
-        for rows in chunks(X.shape[0], CHUNK_ROWS):
-            out[rows] = self._network.predict(theta, X[rows], 0, self._network.code_index)
-        return out
+    def _encoder_params(self, dtype):
+        return self._folded(dtype, inputs=True, outputs=False)
+
+    def _decoder_params(self, dtype):
+        return self._folded(dtype, inputs=False, outputs=True)
 
     @np.errstate(under="ignore")
-    def _decode(self, Z):
-        theta = self._effective_theta(Z.dtype, inputs=False)
-        raw = self._network.predict(theta, Z, self._network.code_index)
+    def _encode_rows(self, theta, X):
+        network = self._objective.network
+        return network.predict(theta, X, 0, network.code_index)
+
+    @np.errstate(under="ignore")
+    def _decode_rows(self, theta, Z):
+        network = self._objective.network
+        raw = network.predict(theta, Z, network.code_index)
         if self.loss == "binary_crossentropy":
             expit(raw, out=raw)
         return raw

@@ -1,8 +1,21 @@
-"""The training loop and scikit-learn glue shared by the autoencoders.
+"""What the autoencoders share: validation, fitting, transforms, scores, glue.
 
-This is the only module that imports scikit-learn's private helpers
-(``_fit_context``, ``_param_validation``, ``_check_sample_weight``), so a
-release that moves them breaks one place.
+:class:`BaseAutoencoder` validates the data and the parameters, builds the
+model's objective (:mod:`skae._objective`) through the subclass, hands it to
+the trainer (:mod:`skae._training`) and commits the trainer's result as the
+fitted state only once training has returned: a call that raises leaves a
+fitted estimator as it was. It also runs ``transform``,
+``inverse_transform`` and the scores a chunk of rows at a time, with the
+parameters folded once per call.
+
+A subclass defines:
+
+- ``_layout(sizes)``: the parameters that fix the layout of ``theta``, by name;
+- ``_make_objective(n_features, sizes, loader)``: its objective;
+- ``_encoder_params(dtype)`` / ``_decoder_params(dtype)``: the parameters,
+  folded to read raw ``X`` or write raw reconstructions;
+- ``_encode_rows(params, X)``, ``_decode_rows(params, Z)`` and
+  ``_score_rows(encoder_params, decoder_params, X)``: one chunk of rows.
 """
 
 import copy
@@ -11,34 +24,34 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._activations import ACTIVATIONS
-from ._data import CHUNK_ROWS, chunks, load_rows, weighted_moments
+from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
+from ._data import CHUNK_ROWS, RowLoader, chunks, weighted_moments
 from ._losses import LOSSES
 from ._optimizers import SGD, Adam
-from ._training import fit_lbfgs, fit_stochastic, head
+from ._training import (
+    CONVERGED,
+    INTERRUPTED,
+    StoppingRule,
+    TrainingDiverged,
+    train_lbfgs,
+    train_stochastic,
+)
 from ._version import __version__
 
 # early_stopping="auto" holds rows out from this many rows on: below it an
 # epoch is cheap and a tenth of the rows is a real loss of training data; above
-# it the validation loss is a steady signal and the epochs are what cost (see
-# the README's benchmark section for the measurements behind the number).
+# it the validation loss is a steady signal and the epochs are what cost (the
+# user guide's page on the defaults shows the measurements behind the number).
 EARLY_STOPPING_AUTO_ROWS = 2000
+
+INT32_MAX = np.iinfo(np.int32).max
 
 __all__ = ["BaseAutoencoder"]
 
@@ -83,19 +96,7 @@ def _check_layer_sizes(hidden_layer_sizes):
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Validation, solvers, training loop, scoring and persistence.
-
-    Subclasses define the network through these hooks:
-
-    - ``_layout(sizes)``: the parameters that fix the layout of ``_theta``;
-    - ``_init_network(X, sample_weight, sizes)``: set ``_network`` and ``_theta``;
-    - ``_allocate(n_rows, dtype)``: batch buffers, allocated once per fit;
-    - ``_noise_source()``: a ``numpy.random.Generator`` for training noise, or None;
-    - ``_batch_loss(theta, X, rows, sample_weight, total_weight, buffers, grad,
-      rng=None, workspace=None)``: the objective of a batch and its gradient;
-    - ``_encode(X)`` and ``_decode(Z)``: codes of validated ``X``, and raw
-      reconstructions of codes.
-    """
+    """Validation, fitting, transforms, scores and persistence; see the module docstring."""
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
@@ -170,23 +171,40 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return self._fit(X, sample_weight, incremental=True)
 
+    # ------------------------------------------------------------- fitting
+
     def _fit(self, X, sample_weight, incremental):
-        before = copy.deepcopy(self.__dict__)
+        # Validation records the input's width and names; everything else is
+        # committed only after training returned.
+        recorded = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         try:
             # Values that underflow to zero (squared tiny gradients, saturated
             # units) are harmless here, even under np.errstate(all="raise").
             with np.errstate(under="ignore"):
                 self._fit_or_raise(X, sample_weight, incremental)
         except BaseException:
-            # A failed call leaves the estimator exactly as it was.
-            self.__dict__.clear()
-            self.__dict__.update(before)
+            for name in _INPUT_ATTRIBUTES:  # in place: the attributes keep their order
+                if name in recorded:
+                    setattr(self, name, recorded[name])
+                else:
+                    vars(self).pop(name, None)
             raise
         return self
 
+    def _check_options(self):
+        """Checks of parameter combinations, before any work (subclasses extend)."""
+
     def _fit_or_raise(self, X, sample_weight, incremental):
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
+        self._check_options()
         warm = hasattr(self, "_theta") and (incremental or self.warm_start)
+        if warm and self._layout(sizes) != self._fitted_layout:
+            *names, last = self._layout(sizes)
+            raise ValueError(
+                f"{', '.join(names)} and {last} cannot change on a warm "
+                "start or partial_fit; refit with warm_start=False."
+            )
+        early_stopping = self._early_stopping_on(None, incremental)
         X = _numeric(
             validate_data,
             self,
@@ -194,9 +212,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             reset=not warm,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            ensure_min_samples=(
-                2 if self.early_stopping not in ("auto", False) and not incremental else 1
-            ),
+            ensure_min_samples=2 if early_stopping is True else 1,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -205,62 +221,102 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             if sample_weight.sum() <= 0:
                 raise ValueError("sample_weight must have a positive sum.")
         if self.loss == "binary_crossentropy":
-            low, high = (
-                (X.data.min(initial=0), X.data.max(initial=0))
-                if sp.issparse(X)
-                else (X.min(), X.max())
-            )
+            values = X.data if sp.issparse(X) else X
+            low, high = values.min(initial=0), values.max(initial=0)
             if low < 0 or high > 1:
                 raise ValueError(
                     'loss="binary_crossentropy" needs X in [0, 1]; got values in '
                     f"[{low:g}, {high:g}]. Scale X (e.g. MinMaxScaler) or use "
                     'loss="squared_error".'
                 )
-        if warm and self._layout(sizes) != self._fitted_layout:
-            *names, last = self._layout(sizes)
-            raise ValueError(
-                f"{', '.join(names)} and {last} cannot change on a warm "
-                "start or partial_fit; refit with warm_start=False."
-            )
-        if not warm:
-            self._initialize(X, sample_weight, sizes, incremental)
-        if self.solver == "lbfgs":
-            fit_lbfgs(self, X, sample_weight)
+        if warm:
+            state = self._warm_state(incremental)
         else:
-            fit_stochastic(self, X, sample_weight, incremental)
+            state = self._new_state(X, sample_weight, sizes)
+        try:
+            if self.solver == "lbfgs":
+                result = self._train_lbfgs(state, X, sample_weight)
+            else:
+                result = self._train_stochastic(state, X, sample_weight, incremental)
+        except TrainingDiverged:
+            raise ValueError(
+                "Training diverged: the loss became non-finite. The estimator was left "
+                "as it was before this call. Use a smaller learning_rate_init (now "
+                f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler); "
+                "note that partial_fit keeps the mean_ and scale_ of its first call's data."
+            ) from None
+        self._commit(state, result, incremental)
 
-    def _initialize(self, X, sample_weight, sizes, incremental=False):
-        self._rng = check_random_state(self.random_state)
-        dtype = X.dtype
-        n_features = X.shape[1]
+    def _new_state(self, X, sample_weight, sizes):
+        """A fresh model for data like ``X``: nothing is stored on ``self`` yet."""
+        rng = self._new_rng()
         if self.loss == "squared_error":
             mean, scale = weighted_moments(X, sample_weight)
-            self.mean_ = mean.astype(dtype)
-            self.scale_ = scale if np.isfinite(scale) and scale > 0 else 1.0
+            mean = mean.astype(X.dtype)
+            scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+            loader = RowLoader(mean, scale)
         else:
-            self.mean_ = np.zeros(n_features, dtype=dtype)
-            self.scale_ = 1.0
-        self._init_network(X, sample_weight, sizes)
-        self._fitted_layout = self._layout(sizes)
-        self._optimizer = None
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.validation_loss_curve_ = (
-            [] if self._early_stopping_on(X.shape[0], incremental) else None
+            mean, scale = np.zeros(X.shape[1], dtype=X.dtype), 1.0
+            loader = RowLoader(None, 1.0)
+        objective = self._make_objective(X.shape[1], sizes, loader)
+        return {
+            "objective": objective,
+            "theta": objective.init(X, sample_weight, rng),
+            "rng": rng,
+            "optimizer": None,
+            "mean_": mean,
+            "scale_": scale,
+            "_fitted_layout": self._layout(sizes),
+            "loss_curve_": [],
+            "validation_loss_curve_": None,
+            "best_loss_": np.inf,
+            "n_iter_": 0,
+            "t_": 0,
+        }
+
+    def _warm_state(self, incremental):
+        """The fitted model, to continue from: copies of what training changes.
+
+        Only ``partial_fit`` goes on with the optimizer's state; a warm-started
+        ``fit`` makes a new optimizer.
+        """
+        names = ("mean_", "scale_", "_fitted_layout", "loss_curve_", "validation_loss_curve_")
+        state = {name: getattr(self, name) for name in names}
+        state.update(
+            objective=self._objective,
+            theta=self._theta.copy(),
+            # A RandomState the estimator made is copied, so that a failed call
+            # leaves it as it was; one the user passed is used (and advanced) as
+            # it is, never replaced by a copy.
+            rng=self._rng if self._rng_is_users() else copy.deepcopy(self._rng),
+            optimizer=self._optimizer.copy() if incremental and self._optimizer else None,
+            best_loss_=self.best_loss_,
+            n_iter_=self.n_iter_,
+            t_=self.t_,
         )
-        self.best_loss_ = np.inf
+        return state
+
+    def _new_rng(self):
+        if self._rng_is_users():
+            return self.random_state
+        if self.random_state is None:
+            # A generator of the estimator's own, seeded from NumPy's global one.
+            return np.random.RandomState(check_random_state(None).randint(INT32_MAX))
+        return check_random_state(self.random_state)
+
+    def _rng_is_users(self):
+        return isinstance(self.random_state, np.random.RandomState)
 
     def _early_stopping_on(self, n_samples, incremental=False):
-        """Whether a fit on ``n_samples`` rows holds some out to stop early."""
+        """Whether a fit on ``n_samples`` rows holds some out (None: not yet known)."""
         if incremental or self.solver == "lbfgs":
             return False
         if self.early_stopping == "auto":
-            return n_samples >= EARLY_STOPPING_AUTO_ROWS
+            return None if n_samples is None else n_samples >= EARLY_STOPPING_AUTO_ROWS
         return bool(self.early_stopping)
 
-    def _make_optimizer(self):
-        n, dtype = self._theta.size, self._theta.dtype
+    def _make_optimizer(self, theta):
+        n, dtype = theta.size, theta.dtype
         if self.solver == "adam":
             return Adam(n, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return SGD(
@@ -273,39 +329,117 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.nesterovs_momentum,
         )
 
-    def _load_batch(self, X, rows, sample_weight, total_weight, out):
-        """Write the network's view of ``X[rows]`` into ``out``; return the rows' weights."""
-        load_rows(X, rows, out)
-        if self.loss == "squared_error":
-            out -= self.mean_
-            out *= 1.0 / self.scale_
-        if sample_weight is None:
-            return 1.0 / total_weight
-        return sample_weight[rows] / total_weight
+    def _noise_rng(self, objective, rng):
+        """A ``numpy.random.Generator`` for the objective's noise, seeded from ``rng``."""
+        if not objective.needs_rng:
+            return None
+        return np.random.default_rng(rng.randint(INT32_MAX))
 
-    def _dataset_loss(self, X, sample_weight, rows, buffers, capacity):
-        """Weighted mean loss over clean ``X[rows]``, ``capacity`` rows at a time."""
-        total = len(rows) if sample_weight is None else sample_weight[rows].sum()
-        loss = 0.0
-        for part in chunks(len(rows), capacity):
-            loss += self._batch_loss(
-                self._theta,
-                X,
-                rows[part],
-                sample_weight,
-                total,
-                head(buffers, part.stop - part.start),
-                None,
-            )
-        return loss
-
-    def _diverged(self):
-        return ValueError(
-            "Training diverged: the loss became non-finite. The estimator was left "
-            "as it was before this call. Use a smaller learning_rate_init (now "
-            f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler); "
-            "note that partial_fit keeps the mean_ and scale_ of its first call's data."
+    def _train_stochastic(self, state, X, sample_weight, incremental):
+        n_samples = X.shape[0]
+        rng = state["rng"]
+        rows, validation_rows = np.arange(n_samples), None
+        if self._early_stopping_on(n_samples, incremental):
+            n_val = int(np.ceil(self.validation_fraction * n_samples))
+            if n_val >= n_samples:
+                raise ValueError(
+                    f"early_stopping with validation_fraction={self.validation_fraction} "
+                    f"leaves no training rows out of {n_samples}."
+                )
+            permutation = rng.permutation(n_samples)
+            validation_rows, rows = np.sort(permutation[:n_val]), np.sort(permutation[n_val:])
+        if self.batch_size == "auto":
+            batch_size = min(200, rows.size)
+        else:
+            if self.batch_size > rows.size and not incremental:
+                warnings.warn(
+                    f"batch_size={self.batch_size} is larger than the {rows.size} "
+                    "training rows; it is clipped to that.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            batch_size = min(self.batch_size, rows.size)
+        optimizer = state["optimizer"] if incremental else None
+        if optimizer is None:
+            optimizer = self._make_optimizer(state["theta"])
+        return train_stochastic(
+            state["objective"],
+            state["theta"],
+            optimizer,
+            X,
+            rows,
+            StoppingRule(1 if incremental else self.max_iter, self.tol, self.n_iter_no_change),
+            validation_rows=validation_rows,
+            sample_weight=sample_weight,
+            batch_size=batch_size,
+            alpha=self.alpha,
+            shuffle=self.shuffle,
+            rng=rng,
+            noise_rng=self._noise_rng(state["objective"], rng),
+            best_loss=state["best_loss_"] if incremental else np.inf,
+            samples_seen=state["t_"],
+            verbose=self.verbose,
         )
+
+    def _train_lbfgs(self, state, X, sample_weight):
+        return train_lbfgs(
+            state["objective"],
+            state["theta"],
+            X,
+            StoppingRule(self.max_iter, self.tol, self.n_iter_no_change),
+            sample_weight=sample_weight,
+            alpha=self.alpha,
+            max_fun=self.max_fun,
+            noise_rng=self._noise_rng(state["objective"], state["rng"]),
+            verbose=self.verbose,
+        )
+
+    def _commit(self, state, result, incremental):
+        """Store the trained model; warn about how training ended."""
+        self._objective = state["objective"]
+        self._theta = result.theta
+        self._optimizer = result.optimizer
+        self._rng = state["rng"]
+        self._fitted_layout = state["_fitted_layout"]
+        self.mean_, self.scale_ = state["mean_"], state["scale_"]
+        self.loss_curve_ = state["loss_curve_"] + result.loss_curve
+        validation = state["validation_loss_curve_"]
+        if result.validation_loss_curve is not None:
+            validation = (validation or []) + result.validation_loss_curve
+        self.validation_loss_curve_ = validation
+        self.best_loss_ = result.best_loss
+        if self.solver == "lbfgs":
+            self.n_iter_, self.t_ = result.n_iter, state["t_"]
+        else:
+            self.n_iter_, self.t_ = state["n_iter_"] + result.n_iter, result.samples_seen
+        if result.stop_reason == INTERRUPTED:
+            if self.solver == "lbfgs":
+                message = "Training was interrupted; the estimator keeps the best weights "
+                message += "lbfgs had reached."
+            else:
+                message = (
+                    f"Training was interrupted during epoch {self.n_iter_ + 1}; the "
+                    "estimator keeps the weights of its best epoch so far"
+                )
+                if result.best_epoch is None:
+                    message += " (none had ended: the current ones)."
+                else:
+                    message += f" (epoch {state['n_iter_'] + result.best_epoch})."
+            warnings.warn(message, UserWarning, stacklevel=2)
+        elif result.stop_reason != CONVERGED and not incremental:
+            if self.solver == "lbfgs":
+                message = (
+                    f"lbfgs failed to converge after {result.n_iter} iterations "
+                    f"({result.message}). Increase max_iter or max_fun, or scale the data."
+                )
+            else:
+                message = (
+                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet."
+                )
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+
+    # ------------------------------------------------- transforms and scores
 
     def _check_X(self, X):
         check_is_fitted(self, "_theta")
@@ -317,6 +451,32 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             accept_sparse=("csr", "csc"),
             dtype=[np.float64, np.float32],
         )
+
+    def _encode(self, X):
+        """Codes of validated ``X``, a chunk of rows at a time."""
+        params = self._encoder_params(X.dtype)
+        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
+        for rows in chunks(X.shape[0], CHUNK_ROWS):
+            out[rows] = self._encode_rows(params, X[rows])
+        return out
+
+    def _decode(self, Z):
+        """Reconstructions of codes ``Z``, a chunk of rows at a time."""
+        params = self._decoder_params(Z.dtype)
+        out = np.empty((Z.shape[0], self.n_features_in_), dtype=Z.dtype)
+        for rows in chunks(Z.shape[0], CHUNK_ROWS):
+            out[rows] = self._decode_rows(params, Z[rows])
+        return out
+
+    @property
+    def coefs_(self):
+        check_is_fitted(self, "_theta")
+        return [W for W, _ in self._objective.parameters(self._theta)]
+
+    @property
+    def intercepts_(self):
+        check_is_fitted(self, "_theta")
+        return [b for _, b in self._objective.parameters(self._theta)]
 
     def transform(self, X):
         """Encode ``X``: the code of each row.
@@ -353,10 +513,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes "
                 f"with n_components={self.n_components} features."
             )
-        out = np.empty((Z.shape[0], self.n_features_in_), dtype=Z.dtype)
-        for rows in chunks(Z.shape[0], CHUNK_ROWS):
-            out[rows] = self._decode(Z[rows])
-        return _finite(out, "inverse_transform")
+        return _finite(self._decode(Z), "inverse_transform")
 
     def score_samples(self, X):
         """Negative mean squared reconstruction error of each row.
@@ -376,13 +533,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             float64 (the squares of float32 data may not fit in float32).
         """
         X = self._check_X(X)
+        encoder, decoder = self._encoder_params(X.dtype), self._decoder_params(X.dtype)
         scores = np.empty(X.shape[0])
         for rows in chunks(X.shape[0], CHUNK_ROWS):
             block = X[rows]
             block = block.toarray() if sp.issparse(block) else block
-            error = (self._decode(self._encode(block)) - block).astype(np.float64, copy=False)
-            scores[rows] = -np.einsum("ij,ij->i", error, error) / X.shape[1]
+            scores[rows] = self._score_rows(encoder, decoder, block)
         return _finite(scores, "score_samples")
+
+    def _score_rows(self, encoder, decoder, X):
+        """``score_samples`` of a dense chunk ``X``."""
+        reconstruction = self._decode_rows(decoder, self._encode_rows(encoder, X))
+        error = (reconstruction - X).astype(np.float64, copy=False)
+        return -np.einsum("ij,ij->i", error, error) / X.shape[1]
 
     def score(self, X, y=None, sample_weight=None):
         """Mean of :meth:`score_samples`: higher is better.
@@ -406,6 +569,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             sample_weight = _check_sample_weight(sample_weight, scores[:, None])
         return float(np.average(scores, weights=sample_weight))
 
+    # --------------------------------------------------------- persistence
+
     def __getstate__(self):
         state = super().__getstate__()
         state["_skae_version"] = __version__
@@ -419,6 +584,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"loaded with skae {__version__}; it may not work or give other "
                 "results. Refit it, or load it with the version that saved it.",
                 UserWarning,
+                stacklevel=2,
             )
         super().__setstate__(state)
 
@@ -431,3 +597,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")

@@ -5,10 +5,19 @@ so no full-size copy of the data is ever made after validation; dense and
 SciPy sparse (CSR) data are both read a batch at a time.
 """
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 
 CHUNK_ROWS = 4096
+
+
+def check_positive_int(value, name):
+    """``value`` as an int if it is an integer >= 1 (not a bool); else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+    return int(value)
 
 
 def load_rows(X, rows, out):
@@ -20,6 +29,37 @@ def load_rows(X, rows, out):
     else:
         np.take(X, rows, axis=0, out=out, mode="clip")
     return out
+
+
+class RowLoader:
+    """Writes rows of the data as a network sees them: ``(X[rows] - mean) / scale``.
+
+    Parameters
+    ----------
+    mean : ndarray of shape (n_features,) or None
+        Subtracted from each row; None leaves the rows as they are (no
+        centring, no scaling: binary cross-entropy reads ``X`` in [0, 1]).
+    scale : float
+        Each centred row is divided by it.
+    """
+
+    def __init__(self, mean=None, scale=1.0):
+        self.mean = mean
+        self.scale = float(scale)
+
+    def load(self, X, rows, out):
+        """Fill ``out`` (rows x features, allocated by the caller) from ``X[rows]``."""
+        load_rows(X, rows, out)
+        if self.mean is not None:
+            out -= self.mean
+            out *= 1.0 / self.scale
+        return out
+
+    def masked_value(self):
+        """What a raw 0 becomes in the network's view (a masked entry)."""
+        if self.mean is None:
+            return 0.0
+        return -self.mean / self.scale
 
 
 def chunks(n_rows, size):
@@ -68,13 +108,14 @@ def _rows_as_float64(X, rows):
     return np.asarray(block, dtype=np.float64)
 
 
-def principal_axes(X, mean, scale, n_components, sample_weight=None, random_state=None):
+def principal_axes(X, mean, scale, n_components, random_state, sample_weight=None):
     """The top principal axes of ``(X - mean) / scale``, shape ``(k, n_features)``.
 
     With up to 2048 features: the eigenvectors of the (weighted) covariance,
     accumulated a chunk at a time. Beyond: ``scipy.sparse.linalg.svds`` on an
     operator that centres implicitly, so a sparse ``X`` stays sparse. Rows
-    past ``min(n_components, n_features, n_samples)`` are zero.
+    past ``min(n_components, n_features, n_samples)`` are zero. ``random_state``
+    (a ``numpy.random.RandomState``) draws the start vector of ``svds``.
     """
     n_rows, n_features = X.shape
     k = min(n_components, n_features)
@@ -109,12 +150,7 @@ def principal_axes(X, mean, scale, n_components, sample_weight=None, random_stat
             dtype=np.float64,
         )
         k = min(k, n_rows - 1)
-        rng = (
-            np.random.RandomState(random_state)
-            if not hasattr(random_state, "uniform")
-            else random_state
-        )
-        v0 = rng.uniform(-1, 1, size=min(n_rows, n_features))
+        v0 = random_state.uniform(-1, 1, size=min(n_rows, n_features))
         _, values, vt = svds(operator, k=k, v0=v0)
         axes[:k] = vt[np.argsort(values)[::-1]]
     # A deterministic sign: the largest loading of each axis is positive.

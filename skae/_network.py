@@ -3,14 +3,14 @@
 All weights and biases live in one flat vector ``theta``. A layout table of
 ``(start, stop, shape)`` blocks says where each matrix and bias vector sits;
 layers use views into ``theta`` through it, and the gradient uses the same
-layout. Weights come first, then biases, so the L2 penalty is one operation on
-``theta[:n_weights]``.
+layout. Weights come first, then biases, so the L2 penalty covers one slice,
+``theta[:n_weights]`` (:attr:`Network.decayed`).
 
 Nothing here keeps state between calls: the forward pass writes its
 activations into buffers the caller owns and returns them, and the backward
 pass takes them. Temporaries go to buffers the caller owns too (the ``deltas``
-in the forward pass, a flat ``workspace`` in the backward pass and the
-penalty), so a training step allocates no array. This module imports nothing
+in the forward pass, a flat ``workspace`` in the backward pass), so a training
+step allocates no array. This module imports nothing
 from scikit-learn.
 """
 
@@ -197,7 +197,7 @@ class Network:
         return acts, deltas
 
     def workspace(self, n_rows, dtype):
-        """A flat scratch buffer for :meth:`backward` and :meth:`penalty`.
+        """A flat scratch buffer for :meth:`backward`.
 
         It holds the widest layer's activations for ``n_rows`` rows (the
         activation derivatives, the linear path's share of a delta), and with
@@ -318,10 +318,11 @@ class Network:
 
         ``target`` defaults to the input itself. ``row_weight`` is a scalar or
         one weight per row, normalised over the data the loss averages. With
-        ``grad=None`` only the loss is computed. The penalty is separate
-        (:meth:`penalty`), so a caller can sum chunks of a large batch first.
+        ``grad=None`` only the loss is computed. The L2 penalty is separate
+        (``skae._optimizers.l2_penalty``), so a caller can sum chunks of a large
+        batch first.
         ``code_penalty(code)``, if given, returns ``(value, gradient)`` of a
-        penalty on the code activations, both added in. ``input_delta`` also
+        term on the code activations, both added in. ``input_delta`` also
         writes the gradient with respect to the input into ``deltas[0]``.
         ``workspace`` is passed on to :meth:`backward`.
         """
@@ -348,28 +349,6 @@ class Network:
     def decayed(self):
         """The slices of ``theta`` the L2 penalty covers: the weights."""
         return (slice(0, self.n_weights),)
-
-    def penalty(self, theta, grad, alpha, workspace=None):
-        """Add ``alpha / 2 * ||W||^2`` to the objective: return it, add its gradient.
-
-        ``alpha * W`` is formed a ``workspace``-sized piece at a time (any flat
-        buffer of ``theta``'s dtype); without one, a piece is allocated. (The
-        stochastic solvers let the optimizer's step do this, over
-        :attr:`decayed`, while it holds each block in cache.)
-        """
-        if alpha == 0:
-            return 0.0
-        alpha = float(alpha)  # a NumPy float64 would turn float32 arithmetic into float64
-        weights, weight_grad = theta[: self.n_weights], grad[: self.n_weights]
-        work = (
-            np.empty(min(self.n_weights, 1 << 16), theta.dtype) if workspace is None else workspace
-        )
-        for start in range(0, self.n_weights, work.size):
-            piece = weights[start : start + work.size]
-            weight_grad[start : start + work.size] += np.multiply(
-                piece, alpha, out=work[: piece.size]
-            )
-        return 0.5 * alpha * float(weights @ weights)
 
     def predict(self, theta, X, start=0, stop=None):
         """Run layers ``start:stop`` on ``X``, allocating only their outputs.

@@ -1,4 +1,4 @@
-"""Training-time regularisers: input corruption and an L1 penalty on the code.
+"""Training-time regularisers: input corruption and the L1 penalty on the code.
 
 Pure NumPy, like the core. Both work on the network's view of the data (centred
 and scaled for ``loss="squared_error"``) and write into buffers the caller
@@ -8,14 +8,7 @@ the caller seeds from the estimator's random state.
 
 import numpy as np
 
-
-def _per_row(values, row_weight):
-    """``values * row_weight`` broadcast over the rows of a 2-D array, in place."""
-    if np.ndim(row_weight) == 0:
-        values *= row_weight
-    else:
-        values *= np.asarray(row_weight, dtype=values.dtype)[:, np.newaxis]
-    return values
+from ._losses import scale_rows, weighted_total
 
 
 def corrupt(batch, kind, level, rng, noise, fill):
@@ -50,25 +43,29 @@ def corrupt(batch, kind, level, rng, noise, fill):
     return batch
 
 
-def l1_code_penalty(strength, row_weight, out):
-    """An L1 penalty on the code, as ``Network.loss_and_grad``'s ``code_penalty``.
+class L1CodePenalty:
+    """An L1 penalty on the code (a sparse autoencoder), a term on the codes.
 
     The penalty is ``strength`` times the weighted mean over rows of the mean
-    absolute code value, ``strength * sum_i w_i * mean_j |z_ij|``; ``out`` (of
-    the code's shape) receives its (sub)gradient, ``sign(z)``, scaled alike.
+    absolute code value, ``strength * sum_i w_i * mean_j |z_ij|``; its
+    (sub)gradient is ``strength * w_i * sign(z_ij) / n_components``.
+
+    Parameters
+    ----------
+    strength : float
+        The penalty's weight, > 0.
     """
 
-    def penalty(code):
-        factor = strength / code.shape[1]
-        np.abs(code, out=out)
-        per_row = out.sum(axis=1)
-        if np.ndim(row_weight) == 0:
-            value = float(per_row.sum()) * float(row_weight)
-        else:
-            value = float(per_row @ row_weight)
-        np.sign(code, out=out)
-        _per_row(out, row_weight)
-        np.multiply(out, factor, out=out)
-        return factor * value, out
+    needs_rng = False
 
-    return penalty
+    def __init__(self, strength):
+        self.strength = float(strength)
+
+    def value_and_grad(self, codes, row_weight, out, rng=None):
+        """The penalty of a batch's ``codes``; its gradient is written into ``out``."""
+        factor = self.strength / codes.shape[1]
+        np.abs(codes, out=out)
+        value = weighted_total(out.sum(axis=1), row_weight)
+        np.sign(codes, out=out)
+        scale_rows(out, row_weight, factor)
+        return factor * value

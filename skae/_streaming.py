@@ -1,6 +1,6 @@
 """Out-of-core training: ``partial_fit`` over the row-chunks of a sliceable array.
 
-Pure NumPy. The data are only ever sliced, one contiguous block of rows at a
+The data are only ever sliced, one contiguous block of rows at a
 time, so ``X`` may be a ``np.memmap``, an HDF5 or zarr dataset, or a dask
 array: the process holds one chunk (and the estimator's own buffers), never
 the whole array.
@@ -9,27 +9,24 @@ the whole array.
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_random_state
+
+from ._data import check_positive_int
 
 __all__ = ["fit_chunks"]
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
-    return int(value)
-
-
-def _check_random_state(random_state):
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+def _chunk_order_rng(random_state):
+    """The generator of the chunks' order: a numpy Generator as it is, else scikit-learn's rule."""
+    if isinstance(random_state, np.random.Generator):
         return random_state
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return np.random.RandomState(int(random_state))
-    raise ValueError(
-        "random_state must be None, an int, a numpy RandomState or a numpy "
-        f"Generator, got {random_state!r}."
-    )
+    try:
+        return check_random_state(random_state)
+    except ValueError:
+        raise ValueError(
+            "random_state must be None, an int, a numpy RandomState or a numpy "
+            f"Generator, got {random_state!r}."
+        ) from None
 
 
 def _n_rows(X):
@@ -146,8 +143,7 @@ def fit_chunks(
     --------
     >>> import os, tempfile
     >>> import numpy as np
-    >>> from skae import AutoencoderTransformer
-    >>> from skae._streaming import fit_chunks
+    >>> from skae import AutoencoderTransformer, fit_chunks
     >>> rng = np.random.RandomState(0)
     >>> folder = tempfile.mkdtemp()
     >>> path = os.path.join(folder, "X.f32")
@@ -172,11 +168,11 @@ def fit_chunks(
             "or 'sgd')."
         )
     n_rows = _n_rows(X)
-    chunk_size = _check_positive_int(chunk_size, "chunk_size")
-    n_epochs = _check_positive_int(n_epochs, "n_epochs")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    n_epochs = check_positive_int(n_epochs, "n_epochs")
     if not isinstance(shuffle_chunks, (bool, np.bool_)):
         raise ValueError(f"shuffle_chunks must be a bool, got {shuffle_chunks!r}.")
-    rng = _check_random_state(random_state)
+    rng = _chunk_order_rng(random_state)
     if sample_weight is not None and np.shape(sample_weight) != (n_rows,):
         # np.shape reads .shape, so a memmap or dask array is not loaded here.
         raise ValueError(

@@ -1,229 +1,343 @@
-"""The two training loops: mini-batch (adam, sgd) and full-batch (lbfgs).
+"""The trainer: mini-batch solvers and L-BFGS over an objective.
 
-Functions of the estimator: they read its hyperparameters and hooks
-(``_allocate``, ``_batch_loss``, ``_dataset_loss``, ``_noise_source``) and
-update its fitted state (``_theta``, ``loss_curve_``, ``n_iter_``, ...) in
-place. :meth:`BaseAutoencoder._fit` restores that state if they raise.
+It knows nothing of scikit-learn or of an estimator: it takes an objective
+(:mod:`skae._objective`), a parameter vector, an optimizer, the rows and a
+stopping rule, and returns a :class:`TrainingResult`: the weights, the loss
+curves, the epochs run, the best loss and why it stopped. It updates the
+``theta`` and the optimizer it is given in place and hands them back in the
+result; a caller that must keep its own state on failure passes copies, and
+commits the result only when training returned.
+
+A non-finite loss raises :class:`TrainingDiverged`. A ``KeyboardInterrupt``
+ends training early with ``stop_reason="interrupted"`` and the weights of the
+best epoch so far.
 """
 
-import warnings
+import math
+from dataclasses import dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ._data import CHUNK_ROWS, chunks
-from ._optimizers import lbfgs
+from ._optimizers import l2_penalty, lbfgs
+
+__all__ = ["StoppingRule", "TrainingDiverged", "TrainingResult", "train_lbfgs", "train_stochastic"]
+
+CONVERGED, MAX_ITER, INTERRUPTED = "converged", "max_iter", "interrupted"
 
 
-def head(buffers, n_rows):
-    """The first ``n_rows`` rows of each batch buffer (a list of them, or one)."""
-    return {
-        name: [a[:n_rows] for a in b] if isinstance(b, list) else b[:n_rows]
-        for name, b in buffers.items()
-    }
+class TrainingDiverged(ArithmeticError):
+    """The training loss became non-finite."""
 
 
-def fit_stochastic(estimator, X, sample_weight, incremental):
-    """Mini-batch training (adam, sgd): ``max_iter`` epochs, or one for ``partial_fit``."""
-    n_samples = X.shape[0]
-    early_stopping = estimator._early_stopping_on(n_samples, incremental)
-    if early_stopping and estimator.validation_loss_curve_ is None:
-        estimator.validation_loss_curve_ = []  # a warm start on more rows
-    rng, network, theta = estimator._rng, estimator._network, estimator._theta
-    if incremental and estimator._optimizer is not None:
-        optimizer = estimator._optimizer
-    else:
-        optimizer = estimator._optimizer = estimator._make_optimizer()
-    train = np.arange(n_samples)
-    if early_stopping:
-        n_val = int(np.ceil(estimator.validation_fraction * n_samples))
-        if n_val >= n_samples:
-            raise ValueError(
-                f"early_stopping with validation_fraction={estimator.validation_fraction} "
-                f"leaves no training rows out of {n_samples}."
-            )
-        permutation = rng.permutation(n_samples)
-        val, train = np.sort(permutation[:n_val]), np.sort(permutation[n_val:])
-    # The weights at the best epoch so far: restored by early stopping and
-    # when training is interrupted.
-    best_theta, best_epoch = theta.copy(), None
-    if not incremental:
-        estimator.best_loss_ = np.inf
-    n_train = train.size
-    if estimator.batch_size == "auto":
-        batch_size = min(200, n_train)
-    else:
-        if estimator.batch_size > n_train and not incremental:
-            warnings.warn(
-                f"batch_size={estimator.batch_size} is larger than the {n_train} "
-                "training rows; it is clipped to that.",
-                UserWarning,
-            )
-        batch_size = min(estimator.batch_size, n_train)
-    buffers = estimator._allocate(batch_size, theta.dtype)
-    noise_rng = estimator._noise_source()
+@dataclass(frozen=True)
+class StoppingRule:
+    """When training stops.
+
+    Parameters
+    ----------
+    max_iter : int
+        Epochs (stochastic solvers) or iterations (L-BFGS) at most.
+    tol : float
+        Stochastic solvers: the smallest improvement of the watched loss that
+        counts. L-BFGS: the gradient tolerance.
+    n_iter_no_change : int
+        Stochastic solvers: training stops after more than this many
+        consecutive epochs without such an improvement.
+    """
+
+    max_iter: int
+    tol: float = 0.0
+    n_iter_no_change: int = 10
+
+
+@dataclass
+class TrainingResult:
+    """What training returns.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The trained parameters (with early stopping or an interruption, those
+        of the best epoch).
+    optimizer : object or None
+        The optimizer, with its state after the last step (None for L-BFGS).
+    loss_curve : list of float
+        The training loss of each epoch (L-BFGS: of each iteration).
+    validation_loss_curve : list of float or None
+        The held-out loss of each epoch, when rows were held out.
+    n_iter : int
+        Epochs (iterations) run.
+    best_loss : float
+        The lowest watched loss: on the held-out rows if any, else training.
+    samples_seen : int
+        Rows the stochastic solvers have trained on, this call included.
+    stop_reason : {"converged", "max_iter", "interrupted"}
+        Why training stopped.
+    best_epoch : int or None
+        The epoch of ``best_loss`` (counted within this call), None if none ended.
+    message : str
+        The solver's own word on how it ended (L-BFGS), or "".
+    """
+
+    theta: np.ndarray
+    optimizer: object
+    loss_curve: list
+    validation_loss_curve: list
+    n_iter: int
+    best_loss: float
+    samples_seen: int
+    stop_reason: str
+    best_epoch: int = None
+    message: str = ""
+
+
+def _row_weight(sample_weight, rows, total):
+    return 1.0 / total if sample_weight is None else sample_weight[rows] / total
+
+
+def dataset_loss(objective, theta, X, rows, sample_weight, buffers, capacity):
+    """Weighted mean objective over ``X[rows]`` without noise, ``capacity`` rows at a time."""
+    total = len(rows) if sample_weight is None else sample_weight[rows].sum()
+    loss = 0.0
+    for part in chunks(len(rows), capacity):
+        batch = rows[part]
+        loss += objective.loss_and_grad(
+            theta,
+            X,
+            batch,
+            _row_weight(sample_weight, batch, total),
+            buffers.head(batch.size),
+        )
+    return loss
+
+
+def train_stochastic(
+    objective,
+    theta,
+    optimizer,
+    X,
+    rows,
+    rule,
+    *,
+    validation_rows=None,
+    sample_weight=None,
+    batch_size=200,
+    alpha=0.0,
+    shuffle=True,
+    rng,
+    noise_rng=None,
+    best_loss=math.inf,
+    samples_seen=0,
+    verbose=False,
+):
+    """Mini-batch training of ``objective`` from ``theta`` with ``optimizer``.
+
+    Parameters
+    ----------
+    objective : Objective
+        The model's objective.
+    theta : ndarray
+        The starting parameters; updated in place.
+    optimizer : Optimizer
+        An :class:`~skae._optimizers.Optimizer`; its state is updated in place.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The data; only ``X[rows]`` is trained on.
+    rows : ndarray of int
+        The training rows, sorted.
+    rule : StoppingRule
+        ``max_iter`` epochs at most; training stops when the watched loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs and the
+        optimizer agrees (``Optimizer.should_stop``).
+    validation_rows : ndarray of int, optional
+        Rows held out: their loss is watched instead of the training loss,
+        and training ends at the weights of its best epoch.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Weights of the rows.
+    batch_size : int
+        Rows per batch (the objective's batches may differ).
+    alpha : float
+        Strength of the L2 penalty, divided by each batch's weight.
+    shuffle : bool
+        Shuffle the rows each epoch.
+    rng : numpy.random.RandomState
+        Draws the epochs' orders.
+    noise_rng : numpy.random.Generator, optional
+        Draws the objective's noise (``objective.needs_rng``).
+    best_loss : float
+        The best loss before this call: an epoch counts as the best only if
+        it beats it.
+    samples_seen : int
+        Rows trained on before this call (for the optimizer's schedule).
+    verbose : bool
+        Print one line per epoch.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    buffers = objective.allocate(batch_size, theta.dtype)
     grad = np.empty_like(theta)
-    workspace = network.workspace(batch_size, theta.dtype)
-    no_improvement = 0
-    converged = interrupted = False
-    for _ in range(1 if incremental else estimator.max_iter):
-        order = rng.permutation(train) if estimator.shuffle else train
-        accumulated = 0.0
+    # The weights of the best epoch: restored by early stopping and when
+    # training is interrupted (a single epoch has no earlier one to restore).
+    best_theta = theta.copy() if rule.max_iter > 1 else None
+    best_epoch, no_improvement = None, 0
+    curve, validation_curve = [], ([] if validation_rows is not None else None)
+    stop_reason = MAX_ITER
+    epoch = 0
+    while epoch < rule.max_iter:
+        accumulated, seen = 0.0, 0
         try:
-            for part in chunks(n_train, batch_size):
-                rows = order[part]
-                if estimator.shuffle:
-                    rows.sort()  # in place, within this epoch's permutation
-                n = rows.size
-                total = n if sample_weight is None else sample_weight[rows].sum()
+            for batch in objective.batches(rows, batch_size, rng, shuffle):
+                n = batch.size
+                seen += n
+                total = n if sample_weight is None else sample_weight[batch].sum()
                 if total == 0:
                     continue
-                loss = estimator._batch_loss(
+                loss = objective.loss_and_grad(
                     theta,
                     X,
-                    rows,
-                    sample_weight,
-                    total,
-                    head(buffers, n),
+                    batch,
+                    _row_weight(sample_weight, batch, total),
+                    buffers.head(n),
                     grad,
                     noise_rng,
-                    workspace,
                 )
                 # the L2 penalty: its gradient added, its value returned by the step
-                loss += optimizer.step(theta, grad, estimator.alpha / total, network.decayed)
+                loss += optimizer.step(theta, grad, alpha / total, objective.decayed)
                 if not np.isfinite(loss):
-                    raise estimator._diverged()
+                    raise TrainingDiverged
                 accumulated += loss * n
         except KeyboardInterrupt:
             if best_epoch is not None:
                 theta[...] = best_theta
-            warnings.warn(
-                f"Training was interrupted during epoch {estimator.n_iter_ + 1}; the "
-                "estimator keeps the weights of its best epoch so far"
-                + (
-                    f" (epoch {best_epoch})."
-                    if best_epoch
-                    else " (none had ended: the current ones)."
-                ),
-                UserWarning,
-            )
-            interrupted = True
+            stop_reason = INTERRUPTED
             break
         if not np.isfinite(theta).all():
-            raise estimator._diverged()
-        estimator.n_iter_ += 1
-        estimator.t_ += n_train
-        epoch_loss = accumulated / n_train
-        estimator.loss_curve_.append(epoch_loss)
-        optimizer.epoch_ends(estimator.t_)
-        message = f"Iteration {estimator.n_iter_}, loss = {epoch_loss:.8f}"
-        if incremental:
-            estimator.best_loss_ = min(estimator.best_loss_, epoch_loss)
-            if estimator.verbose:
-                print(message)
-            continue
-        if early_stopping:
-            watched = estimator._dataset_loss(X, sample_weight, val, buffers, batch_size)
-            estimator.validation_loss_curve_.append(watched)
+            raise TrainingDiverged
+        epoch += 1
+        samples_seen += seen
+        epoch_loss = accumulated / max(seen, 1)
+        curve.append(epoch_loss)
+        optimizer.epoch_ends(samples_seen)
+        message = f"Iteration {epoch}, loss = {epoch_loss:.8f}"
+        watched = epoch_loss
+        if validation_rows is not None:
+            watched = dataset_loss(
+                objective, theta, X, validation_rows, sample_weight, buffers, batch_size
+            )
+            validation_curve.append(watched)
             message += f", validation loss = {watched:.8f}"
-        else:
-            watched = epoch_loss
-        if estimator.verbose:
+        if verbose:
             print(message)
-        if watched > estimator.best_loss_ - estimator.tol:
-            no_improvement += 1
-        else:
-            no_improvement = 0
-        if watched < estimator.best_loss_:
-            estimator.best_loss_ = watched
-            best_theta[...] = theta
-            best_epoch = estimator.n_iter_
-        if no_improvement > estimator.n_iter_no_change:
-            if optimizer.should_stop(estimator.verbose):
-                if estimator.verbose:
+        no_improvement = no_improvement + 1 if watched > best_loss - rule.tol else 0
+        if watched < best_loss:
+            best_loss, best_epoch = watched, epoch
+            if best_theta is not None:
+                best_theta[...] = theta
+        if no_improvement > rule.n_iter_no_change:
+            if optimizer.should_stop(verbose):
+                if verbose:
                     print(
-                        f"Loss did not improve by tol={estimator.tol} for "
-                        f"{estimator.n_iter_no_change} consecutive epochs. Stopping."
+                        f"Loss did not improve by tol={rule.tol} for "
+                        f"{rule.n_iter_no_change} consecutive epochs. Stopping."
                     )
-                converged = True
+                stop_reason = CONVERGED
                 break
             no_improvement = 0
-    else:
-        if not incremental and not converged:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({estimator.max_iter}) "
-                "reached and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-    if early_stopping and best_epoch is not None and not interrupted:
+    if validation_rows is not None and best_epoch is not None and stop_reason != INTERRUPTED:
         theta[...] = best_theta
+    return TrainingResult(
+        theta=theta,
+        optimizer=optimizer,
+        loss_curve=curve,
+        validation_loss_curve=validation_curve,
+        n_iter=epoch,
+        best_loss=best_loss,
+        samples_seen=samples_seen,
+        stop_reason=stop_reason,
+        best_epoch=best_epoch,
+    )
 
 
-def fit_lbfgs(estimator, X, sample_weight):
-    """Full-batch L-BFGS on the same objective, summed a chunk of rows at a time."""
+def train_lbfgs(
+    objective,
+    theta,
+    X,
+    rule,
+    *,
+    sample_weight=None,
+    alpha=0.0,
+    max_fun=15000,
+    noise_rng=None,
+    verbose=False,
+):
+    """Full-batch L-BFGS on ``objective``, summed ``CHUNK_ROWS`` rows at a time.
+
+    L-BFGS needs a deterministic objective: with ``noise_rng``, one noise draw
+    per chunk is made at the start and kept for every evaluation. ``theta``
+    is updated in place. If L-BFGS ends on a non-finite loss or is
+    interrupted, the best parameters it evaluated are returned.
+    """
     n_samples = X.shape[0]
-    network, theta = estimator._network, estimator._theta
     total = n_samples if sample_weight is None else float(sample_weight.sum())
     chunk = min(n_samples, CHUNK_ROWS)
-    buffers = estimator._allocate(chunk, theta.dtype)
-    # L-BFGS needs a deterministic objective: one noise draw per chunk,
-    # the same at every evaluation.
-    noise_rng = estimator._noise_source()
+    buffers = objective.allocate(chunk, theta.dtype)
     n_chunks = -(-n_samples // chunk)
     seeds = None if noise_rng is None else noise_rng.integers(2**62, size=n_chunks)
     grad_chunk = np.empty_like(theta)
     best = {"loss": np.inf, "theta": theta.astype(np.float64)}
+    curve = []
 
     def loss_and_grad(x):
         theta[...] = x
         grad = np.zeros(theta.size)
         loss = 0.0
-        for part in chunks(n_samples, chunk):
-            rng = None if seeds is None else np.random.default_rng(seeds[part.start // chunk])
-            loss += estimator._batch_loss(
+        for i, part in enumerate(chunks(n_samples, chunk)):
+            noise = None if seeds is None else np.random.default_rng(seeds[i])
+            loss += objective.loss_and_grad(
                 theta,
                 X,
                 part,
-                sample_weight,
-                total,
-                head(buffers, part.stop - part.start),
+                _row_weight(sample_weight, part, total),
+                buffers.head(part.stop - part.start),
                 grad_chunk,
-                rng,
+                noise,
             )
             grad += grad_chunk
-        loss += network.penalty(theta, grad, estimator.alpha / total)
+        loss += l2_penalty(theta, grad, alpha / total, objective.decayed)
         if loss < best["loss"]:
             best["loss"], best["theta"] = loss, x.copy()
         return loss, grad
 
     def callback(intermediate_result):
-        estimator.loss_curve_.append(float(intermediate_result.fun))
-        if estimator.verbose:
-            print(f"Iteration {len(estimator.loss_curve_)}, loss = {intermediate_result.fun:.8f}")
+        curve.append(float(intermediate_result.fun))
+        if verbose:
+            print(f"Iteration {len(curve)}, loss = {intermediate_result.fun:.8f}")
 
-    curve_start = len(estimator.loss_curve_)
     try:
-        result = lbfgs(
-            loss_and_grad, theta, estimator.max_iter, estimator.max_fun, estimator.tol, callback
-        )
+        result = lbfgs(loss_and_grad, theta, rule.max_iter, max_fun, rule.tol, callback)
     except KeyboardInterrupt:
-        warnings.warn(
-            "Training was interrupted; the estimator keeps the best weights lbfgs had reached.",
-            UserWarning,
-        )
         result = None
     if result is None or not np.isfinite(result.fun):
         if not np.isfinite(best["loss"]):
-            raise estimator._diverged()
+            raise TrainingDiverged
         theta[...] = best["theta"]
     else:
         theta[...] = result.x
-        if result.status != 0:
-            warnings.warn(
-                f"lbfgs failed to converge after {result.nit} iterations "
-                f"(status={result.status}): {result.message}. Increase max_iter "
-                "or max_fun, or scale the data.",
-                ConvergenceWarning,
-            )
-    estimator.n_iter_ = len(estimator.loss_curve_) - curve_start
-    estimator.best_loss_ = min(estimator.loss_curve_[curve_start:], default=best["loss"])
+    if result is None:
+        stop_reason, message = INTERRUPTED, "interrupted"
+    else:
+        stop_reason = CONVERGED if result.status == 0 else MAX_ITER
+        message = f"status={result.status}: {result.message}"
+    return TrainingResult(
+        theta=theta,
+        optimizer=None,
+        loss_curve=curve,
+        validation_loss_curve=None,
+        n_iter=len(curve),
+        best_loss=min(curve, default=best["loss"]),
+        samples_seen=0,
+        stop_reason=stop_reason,
+        message=message,
+    )

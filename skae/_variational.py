@@ -1,22 +1,22 @@
 """VariationalAutoencoder: a generative autoencoder with a smooth latent space.
 
-It shares :class:`~skae._base.BaseAutoencoder`'s validation, solvers and
-training loop with :class:`~skae.AutoencoderTransformer`; only the network
-(:mod:`skae._variational_network`), the batch objective, the encoding and
-decoding, and the scores differ.
+It shares :class:`~skae._base.BaseAutoencoder`'s validation, fitting and
+glue with :class:`~skae.AutoencoderTransformer`; only the objective
+(:mod:`skae._variational_network`), the encoding and decoding, and the scores
+differ.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder, Interval, _finite
-from ._data import CHUNK_ROWS, chunks, weighted_moments
-from ._variational_network import VariationalNetwork
+from ._base import BaseAutoencoder
+from ._compat import Interval
+from ._data import check_positive_int
+from ._variational_network import VariationalObjective
 
 __all__ = ["VariationalAutoencoder"]
 
@@ -264,76 +264,59 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
 
-    # ------------------------------------------- hooks of the training loop
-
     def _layout(self, sizes):
         return {"hidden_layer_sizes": tuple(sizes), "n_components": self.n_components}
 
-    def _init_network(self, X, sample_weight, sizes):
-        network = VariationalNetwork(
-            X.shape[1], sizes, self.n_components, self.activation, self.loss
-        )
-        self._network = network
-        self._theta = network.init(self._rng, X.dtype)
-        if self.loss == "binary_crossentropy":
-            # Start the output at the data's mean: logits of the feature means.
-            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
-            _, bias = network.decoder.parameters(network.halves(self._theta)[1])[-1]
-            bias[...] = np.log(mean / (1 - mean))
-
-    def _allocate(self, n_rows, dtype):
-        return self._network.allocate(n_rows, dtype)
-
-    def _noise_source(self):
-        return np.random.default_rng(self._rng.randint(np.iinfo(np.int32).max))
-
-    def _batch_loss(
-        self, theta, X, rows, sample_weight, total_weight, buffers, grad, rng=None, workspace=None
-    ):
-        """Objective of ``X[rows]``; with ``rng=None`` the code is the posterior mean."""
-        x = buffers["encoder_acts"][0]
-        row_weight = self._load_batch(X, rows, sample_weight, total_weight, x)
-        eps = None
-        if rng is not None:
-            eps = buffers["eps"]
-            rng.standard_normal(out=eps, dtype=eps.dtype)
-        return self._network.loss_and_grad(
-            theta, buffers, grad, row_weight, self.beta, eps, workspace
+    def _make_objective(self, n_features, sizes, loader):
+        return VariationalObjective(
+            n_features, sizes, self.n_components, self.activation, self.loss, loader, self.beta
         )
 
     # --------------------------------------------------- encode and decode
 
-    def _posterior(self, X):
-        """Mean and log-variance of ``q(z | x)`` for the rows of validated ``X``."""
-        network, k = self._network, self.n_components
-        theta_encoder = network.halves(self._theta.astype(X.dtype, copy=True))[0]
-        network.encoder.fold_affine(
-            theta_encoder, self.mean_.astype(X.dtype), self.scale_, outputs=False
+    def _encoder_params(self, dtype):
+        """The encoder's half of the parameters, folded to read raw ``X``."""
+        objective = self._objective
+        theta = objective.halves(self._theta.astype(dtype, copy=True))[0]
+        return objective.encoder.fold_affine(
+            theta, self.mean_.astype(dtype), self.scale_, outputs=False
         )
-        mean = np.empty((X.shape[0], k), dtype=X.dtype)
-        log_var = np.empty_like(mean)
-        for rows in chunks(X.shape[0], CHUNK_ROWS):
-            heads = network.encoder.predict(theta_encoder, X[rows])
-            mean[rows], log_var[rows] = heads[:, :k], heads[:, k:]
-        return mean, log_var
 
-    def _encode(self, X):
-        return self._posterior(X)[0]
-
-    def _decode_raw(self, Z):
-        """The decoder's output in raw units, before the logistic for cross-entropy."""
-        network = self._network
-        theta_decoder = network.halves(self._theta.astype(Z.dtype, copy=True))[1]
-        network.decoder.fold_affine(
-            theta_decoder, self.mean_.astype(Z.dtype), self.scale_, inputs=False
+    def _decoder_params(self, dtype):
+        """The decoder's half of the parameters, folded to write raw reconstructions."""
+        objective = self._objective
+        theta = objective.halves(self._theta.astype(dtype, copy=True))[1]
+        return objective.decoder.fold_affine(
+            theta, self.mean_.astype(dtype), self.scale_, inputs=False
         )
-        return network.decoder.predict(theta_decoder, Z)
 
-    def _decode(self, Z):
-        raw = self._decode_raw(Z)
+    def _posterior_rows(self, theta_encoder, X):
+        """Mean and log-variance of ``q(z | x)`` for the rows of ``X``."""
+        k = self.n_components
+        heads = self._objective.encoder.predict(theta_encoder, X)
+        return heads[:, :k], heads[:, k:]
+
+    def _encode_rows(self, theta_encoder, X):
+        return self._posterior_rows(theta_encoder, X)[0]
+
+    def _decode_rows(self, theta_decoder, Z):
+        raw = self._objective.decoder.predict(theta_decoder, Z)
         if self.loss == "binary_crossentropy":
             expit(raw, out=raw)
         return raw
+
+    def _score_rows(self, theta_encoder, theta_decoder, X):
+        mean, log_var = (a.astype(np.float64) for a in self._posterior_rows(theta_encoder, X))
+        raw = self._objective.decoder.predict(theta_decoder, mean.astype(X.dtype))
+        raw = raw.astype(np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        if self.loss == "binary_crossentropy":
+            # -log p(x | z) of a Bernoulli decoder, from the logits.
+            reconstruction = (np.logaddexp(0, raw) - X * raw).mean(axis=1)
+        else:
+            reconstruction = (((raw - X) / self.scale_) ** 2).mean(axis=1)
+        kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
+        return -(reconstruction + self.beta * kl / X.shape[1])
 
     def transform(self, X):
         """Encode ``X``: the mean of ``q(z | x)`` for each row.
@@ -383,21 +366,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         scores : ndarray of shape (n_samples,)
             The negative per-row objective, in float64.
         """
-        X = self._check_X(X)
-        scores = np.empty(X.shape[0])
-        for rows in chunks(X.shape[0], CHUNK_ROWS):
-            block = X[rows]
-            mean, log_var = (a.astype(np.float64) for a in self._posterior(block))
-            raw = self._decode_raw(mean.astype(X.dtype)).astype(np.float64)
-            block = np.asarray(block.toarray() if sp.issparse(block) else block, dtype=np.float64)
-            if self.loss == "binary_crossentropy":
-                # -log p(x | z) of a Bernoulli decoder, from the logits.
-                reconstruction = (np.logaddexp(0, raw) - block * raw).mean(axis=1)
-            else:
-                reconstruction = (((raw - block) / self.scale_) ** 2).mean(axis=1)
-            kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
-            scores[rows] = -(reconstruction + self.beta * kl / X.shape[1])
-        return _finite(scores, "score_samples")
+        return super().score_samples(X)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate data: decode codes drawn from the prior ``N(0, I)``.
@@ -416,8 +385,7 @@ class VariationalAutoencoder(BaseAutoencoder):
             in the dtype of the training data.
         """
         check_is_fitted(self, "_theta")
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+        n_samples = check_positive_int(n_samples, "n_samples")
         rng = check_random_state(random_state)
         codes = rng.standard_normal((n_samples, self.n_components))
         return self.inverse_transform(codes.astype(self._theta.dtype))

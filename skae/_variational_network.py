@@ -1,7 +1,8 @@
-"""The variational autoencoder's core: a Gaussian encoder and a decoder.
+"""The variational objective: a Gaussian encoder and a decoder.
 
 Pure NumPy, built from two :class:`~skae._network.Network` objects over one
-flat parameter vector (the encoder's block, then the decoder's): the encoder
+flat parameter vector (the encoder's block, then the decoder's), and an
+objective in the sense of :mod:`skae._objective`: the encoder
 maps ``x`` to the ``2 * k`` values ``[mean, log_variance]`` of ``q(z | x)``,
 and the decoder maps a code ``z`` of width ``k`` to a reconstruction. The
 objective of a row, per feature, is::
@@ -17,13 +18,39 @@ balance of the evidence lower bound: with ``loss="binary_crossentropy"`` and
 variance 1/2 in the units the network sees.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from ._data import weighted_moments
+from ._losses import scale_rows, weighted_total
 from ._network import Network
-from ._regularizers import _per_row
+from ._objective import RowBuffers, shuffled_batches
+
+__all__ = ["VariationalBuffers", "VariationalObjective"]
 
 
-class VariationalNetwork:
+@dataclass(frozen=True)
+class VariationalBuffers(RowBuffers):
+    """A batch of :class:`VariationalObjective`.
+
+    ``encoder_acts[0]`` is the batch as the network sees it, ``decoder_acts[0]``
+    the sampled code; ``eps`` holds the standard normal draws, ``std`` and
+    ``kl`` per-entry scratch of the code's shape; ``workspace`` serves both
+    networks' backward passes.
+    """
+
+    encoder_acts: list
+    encoder_deltas: list
+    decoder_acts: list
+    decoder_deltas: list
+    eps: np.ndarray
+    std: np.ndarray
+    kl: np.ndarray
+    workspace: np.ndarray
+
+
+class VariationalObjective:
     """A Gaussian encoder and a decoder over one flat parameter vector.
 
     Parameters
@@ -38,14 +65,24 @@ class VariationalNetwork:
         Activation of the hidden layers.
     loss : str
         Reconstruction loss, a key of ``LOSSES``.
+    loader : RowLoader
+        Turns rows of ``X`` into the network's view of them.
+    beta : float, default=1.0
+        Weight of the KL term.
     """
 
-    def __init__(self, n_features, hidden_layer_sizes, n_components, activation, loss):
+    needs_rng = True  # the reparameterisation noise
+
+    def __init__(
+        self, n_features, hidden_layer_sizes, n_components, activation, loss, loader, beta=1.0
+    ):
         hidden = [int(s) for s in hidden_layer_sizes]
         activations = [activation] * len(hidden) + ["identity"]
         self.n_components = int(n_components)
         self.n_features = int(n_features)
         self.loss = loss
+        self.loader = loader
+        self.beta = float(beta)
         self.encoder = Network([n_features, *hidden, 2 * self.n_components], activations)
         self.decoder = Network([self.n_components, *hidden[::-1], n_features], activations, loss)
         self.split = self.encoder.n_params
@@ -55,9 +92,19 @@ class VariationalNetwork:
         """Views ``(encoder_theta, decoder_theta)`` into ``theta`` (or a gradient)."""
         return theta[: self.split], theta[self.split :]
 
-    def init(self, rng, dtype=np.float64):
-        """A new parameter vector: each half initialised as its ``Network`` does."""
-        return np.concatenate([self.encoder.init(rng, dtype), self.decoder.init(rng, dtype)])
+    def init(self, X, sample_weight, rng):
+        """A new parameter vector: each half initialised as its ``Network`` does.
+
+        With binary cross-entropy the output starts at the data's mean (its
+        bias at the logits of the feature means).
+        """
+        dtype = X.dtype
+        theta = np.concatenate([self.encoder.init(rng, dtype), self.decoder.init(rng, dtype)])
+        if self.loss == "binary_crossentropy":
+            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
+            _, bias = self.decoder.parameters(self.halves(theta)[1])[-1]
+            bias[...] = np.log(mean / (1 - mean))
+        return theta
 
     def parameters(self, theta):
         """``(W, b)`` views of the encoder's layers, then the decoder's."""
@@ -72,60 +119,48 @@ class VariationalNetwork:
             slice(self.split, self.split + self.decoder.n_weights),
         )
 
-    def penalty(self, theta, grad, alpha, workspace=None):
-        """Add ``alpha / 2 * ||W||^2`` over both halves: return it, add its gradient."""
-        return sum(
-            net.penalty(t, g, alpha, workspace)
-            for net, t, g in zip(
-                (self.encoder, self.decoder), self.halves(theta), self.halves(grad)
-            )
-        )
-
-    def workspace(self, n_rows, dtype):
-        """A flat scratch buffer that serves both halves (see ``Network.workspace``)."""
-        return max(
-            (net.workspace(n_rows, dtype) for net in (self.encoder, self.decoder)),
-            key=lambda work: work.size,
-        )
-
     def allocate(self, n_rows, dtype):
-        """Buffers for batches of up to ``n_rows`` rows, by name.
-
-        ``buffers["encoder_acts"][0]`` is the input the caller fills;
-        ``buffers["eps"]`` is where a caller may draw the noise.
-        """
         encoder_acts, encoder_deltas = self.encoder.allocate(n_rows, dtype)
         decoder_acts, decoder_deltas = self.decoder.allocate(n_rows, dtype)
         k = self.n_components
-        return {
-            "encoder_acts": encoder_acts,
-            "encoder_deltas": encoder_deltas,
-            "decoder_acts": decoder_acts,
-            "decoder_deltas": decoder_deltas,
-            "eps": np.empty((n_rows, k), dtype=dtype),
-            "std": np.empty((n_rows, k), dtype=dtype),
-            "kl": np.empty((n_rows, k), dtype=dtype),
-        }
+        workspace = max(
+            (net.workspace(n_rows, dtype) for net in (self.encoder, self.decoder)),
+            key=lambda work: work.size,
+        )
+        return VariationalBuffers(
+            encoder_acts=encoder_acts,
+            encoder_deltas=encoder_deltas,
+            decoder_acts=decoder_acts,
+            decoder_deltas=decoder_deltas,
+            eps=np.empty((n_rows, k), dtype=dtype),
+            std=np.empty((n_rows, k), dtype=dtype),
+            kl=np.empty((n_rows, k), dtype=dtype),
+            workspace=workspace,
+        )
 
-    def loss_and_grad(self, theta, buffers, grad, row_weight, beta, eps=None, workspace=None):
-        """The objective of the batch in ``buffers["encoder_acts"][0]``; its gradient into ``grad``.
+    def batches(self, rows, batch_size, rng, shuffle):
+        return shuffled_batches(rows, batch_size, rng, shuffle)
 
-        ``eps`` holds standard normal draws of shape ``(n_rows, k)``, or is
-        None for ``z = mean`` (no sampling). ``row_weight`` is a scalar or one
-        weight per row, normalised over the data. With ``grad=None`` only the
-        objective is computed. The weight penalty is separate (:meth:`penalty`).
-        ``workspace`` (from :meth:`workspace`) is scratch for both halves.
+    def loss_and_grad(self, theta, X, rows, row_weight, buffers, grad=None, rng=None):
+        """The objective of ``X[rows]``; its gradient into ``grad``.
+
+        ``rng`` draws the reparameterisation noise; with None the code is the
+        posterior mean (no sampling).
         """
+        acts, deltas = buffers.encoder_acts, buffers.encoder_deltas
+        x = self.loader.load(X, rows, acts[0])
+        eps = None
+        if rng is not None:
+            eps = buffers.eps
+            rng.standard_normal(out=eps, dtype=eps.dtype)
         k = self.n_components
         theta_encoder, theta_decoder = self.halves(theta)
-        acts, deltas = buffers["encoder_acts"], buffers["encoder_deltas"]
-        x = acts[0]
         self.encoder.forward(theta_encoder, acts)
         mean, log_var = acts[-1][:, :k], acts[-1][:, k:]
-        std, kl = buffers["std"], buffers["kl"]
+        std, kl = buffers.std, buffers.kl
         np.multiply(log_var, 0.5, out=std)
         np.exp(std, out=std)
-        z = buffers["decoder_acts"][0]
+        z = buffers.decoder_acts[0]
         if eps is None:
             z[...] = mean
         else:
@@ -136,33 +171,29 @@ class VariationalNetwork:
         kl += std * std
         kl -= 1
         kl -= log_var
-        per_row = 0.5 * kl.sum(axis=1)
-        factor = beta / self.n_features
-        if np.ndim(row_weight) == 0:
-            kl_value = float(per_row.sum()) * float(row_weight)
-        else:
-            kl_value = float(per_row @ row_weight)
+        kl_value = weighted_total(0.5 * kl.sum(axis=1), row_weight)
+        factor = self.beta / self.n_features
         grads = (None, None) if grad is None else self.halves(grad)
         reconstruction = self.decoder.loss_and_grad(
             theta_decoder,
-            buffers["decoder_acts"],
-            buffers["decoder_deltas"],
+            buffers.decoder_acts,
+            buffers.decoder_deltas,
             grads[1],
             row_weight,
             target=x,
             input_delta=grad is not None,
-            workspace=workspace,
+            workspace=buffers.workspace,
         )
         if grad is not None:
-            d_z = buffers["decoder_deltas"][0]
+            d_z = buffers.decoder_deltas[0]
             d_mean, d_log_var = deltas[-1][:, :k], deltas[-1][:, k:]
             # d KL / d mean = mean; d KL / d log_var = (std^2 - 1) / 2
             np.multiply(mean, factor, out=d_mean)
             np.multiply(std, std, out=d_log_var)
             d_log_var -= 1
             d_log_var *= 0.5 * factor
-            _per_row(d_mean, row_weight)
-            _per_row(d_log_var, row_weight)
+            scale_rows(d_mean, row_weight)
+            scale_rows(d_log_var, row_weight)
             d_mean += d_z
             if eps is not None:
                 # z = mean + exp(log_var / 2) * eps: dz / dlog_var = std * eps / 2
@@ -170,5 +201,6 @@ class VariationalNetwork:
                 kl *= eps
                 kl *= 0.5
                 d_log_var += kl
+            workspace = buffers.workspace
             self.encoder.backward(theta_encoder, acts, deltas, grads[0], workspace=workspace)
         return reconstruction + factor * kl_value

@@ -222,10 +222,23 @@ def test_convergence_stops_before_max_iter(small):
 
 def test_early_stopping_restores_best_validation_weights(digits):
     class Recorder(AutoencoderTransformer):
-        def _dataset_loss(self, *args):
-            loss = super()._dataset_loss(*args)
-            self.snapshots_.append((loss, self._theta.copy()))
-            return loss
+        """Records the parameters at each evaluation of the held-out loss.
+
+        Training evaluates its objective without a gradient only for that.
+        """
+
+        def _make_objective(self, *args):
+            objective = super()._make_objective(*args)
+            loss_and_grad = objective.loss_and_grad
+
+            def recorded(theta, X, rows, row_weight, buffers, grad=None, rng=None):
+                loss = loss_and_grad(theta, X, rows, row_weight, buffers, grad, rng)
+                if grad is None:
+                    self.snapshots_.append((loss, theta.copy()))
+                return loss
+
+            objective.loss_and_grad = recorded
+            return objective
 
     X = digits[0][:200]
     ae = Recorder(

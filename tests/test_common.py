@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae._optimizers import l2_penalty
 
 LBFGS_SAMPLE_WEIGHT = (
     "the weighted and the repeated data define the same objective (see "
@@ -15,18 +16,6 @@ LBFGS_SAMPLE_WEIGHT = (
     "network L-BFGS amplifies rounding differences between the two sums into a "
     "different local optimum, and a code is only defined up to an invertible map; "
     "the convex case, hidden_layer_sizes=(), passes the check"
-)
-
-PCA_START_SAMPLE_WEIGHT = (
-    "the weighted and the repeated data define the same objective and the PCA "
-    "start of the linear path agrees to ~1e-13 between them (eigenvectors of "
-    "covariances summed in a different order); Adam epochs through ReLU kinks "
-    "grow that rounding difference: with the defaults (107 epochs on the check's "
-    "data) the largest relative difference of the codes is 1.5e-8, inside the "
-    "check's rtol=1e-7, so it passes (XPASS) with a margin that depends on the "
-    "BLAS's summation order; with tol=0 (200 epochs) it is 1.2e-6 and fails. "
-    "sgd and tanh pass, and with linear_path=False the random starts are "
-    "identical and the check passes"
 )
 
 VAE_SAMPLE_WEIGHT = (
@@ -51,10 +40,6 @@ def expected_failed_checks(estimator):
         reason = VAE_SAMPLE_WEIGHT
     elif estimator.solver == "lbfgs" and estimator.hidden_layer_sizes:
         reason = LBFGS_SAMPLE_WEIGHT
-    elif (
-        estimator.solver == "adam" and estimator.activation == "relu" and not estimator.tied_weights
-    ):
-        reason = PCA_START_SAMPLE_WEIGHT
     else:
         return {}
     return {
@@ -90,12 +75,13 @@ def test_lbfgs_weighted_objective_equals_repeated_rows():
     for name, data, sw in [("weighted", X, weights.astype(float)), ("repeated", repeated, None)]:
         ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), solver="lbfgs", max_iter=1)
         ae.set_params(random_state=0).fit(X)  # same layout, mean_ and scale_ for both
-        theta = ae._theta.copy()
+        objective, theta = ae._objective, ae._theta.copy()
         total = data.shape[0] if sw is None else sw.sum()
-        buffers = ae._allocate(data.shape[0], theta.dtype)
+        row_weight = 1 / total if sw is None else sw / total
+        buffers = objective.allocate(data.shape[0], theta.dtype)
         grad = np.empty_like(theta)
-        loss = ae._batch_loss(theta, data, slice(None), sw, total, buffers, grad)
-        loss += ae._network.penalty(theta, grad, ae.alpha / total)
+        loss = objective.loss_and_grad(theta, data, slice(None), row_weight, buffers, grad)
+        loss += l2_penalty(theta, grad, ae.alpha / total, objective.decayed)
         values[name] = loss, grad
     np.testing.assert_allclose(values["weighted"][0], values["repeated"][0], rtol=1e-12)
     np.testing.assert_allclose(values["weighted"][1], values["repeated"][1], rtol=1e-10, atol=1e-14)

@@ -93,7 +93,7 @@ def test_incremental_fits_and_transforms_a_dask_array(client):
 
 def test_map_blocks_with_explicit_chunks_gives_a_correct_lazy_shape(client):
     # Incremental.transform declares the input's columns on its lazy result;
-    # the recipe in docs/scaling.md states the code width instead.
+    # the recipe on the user guide's scaling-out page states the code width instead.
     X = low_rank_data(1000)
     dX = da.from_array(X, chunks=(250, X.shape[1]))
     ae = AutoencoderTransformer(3, hidden_layer_sizes=(8,), random_state=0, max_iter=5)

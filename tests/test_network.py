@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from skae._activations import ACTIVATIONS, DERIVATIVES
+from skae._data import RowLoader
 from skae._losses import LOSSES
 from skae._network import Network
-from skae._optimizers import SGD, Adam
-from skae._variational_network import VariationalNetwork
+from skae._optimizers import SGD, Adam, l2_penalty
+from skae._variational_network import VariationalObjective
 
 
 def objective(network, theta, X, row_weight, alpha, grad=None):
@@ -18,7 +19,7 @@ def objective(network, theta, X, row_weight, alpha, grad=None):
     loss = network.loss_and_grad(theta, acts, deltas, grad, row_weight)
     if grad is None:
         grad = np.zeros_like(theta)
-    return loss + network.penalty(theta, grad, alpha)
+    return loss + l2_penalty(theta, grad, alpha, network.decayed)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -172,7 +173,7 @@ def test_float32_gradient_agrees_with_float64(activation, tied, linear_path):
         grad = np.empty(network.n_params, dtype)
         workspace = network.workspace(16, dtype)
         network.loss_and_grad(theta.astype(dtype), acts, deltas, grad, 1 / 16, workspace=workspace)
-        network.penalty(theta.astype(dtype), grad, 0.1, workspace)
+        l2_penalty(theta.astype(dtype), grad, 0.1, network.decayed)
         grads[dtype] = grad
     assert grads[np.float32].dtype == np.float32
     difference = np.linalg.norm(grads[np.float32] - grads[np.float64])
@@ -215,6 +216,17 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
     assert peak < 1024 * 16 * 4
 
 
+def _weight_mask(model, n_params):
+    """1 over every weight matrix of ``model`` (layers and linear path), 0 elsewhere."""
+    mask = np.zeros(n_params)
+    for W, _ in model.parameters(mask):
+        W[...] = 1
+    if getattr(model, "linear_path", None) is not None:
+        for W in model.linear_weights(mask):
+            W[...] = 1
+    return mask
+
+
 @pytest.mark.parametrize("optimizer", [Adam, SGD])
 @pytest.mark.parametrize(
     "make",
@@ -223,19 +235,23 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
             [20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], linear_path=True
         ),
         lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], tied=True),
-        lambda: VariationalNetwork(20, (12,), 4, "relu", "squared_error"),
+        lambda: VariationalObjective(20, (12,), 4, "relu", "squared_error", RowLoader()),
     ],
 )
-def test_the_step_adds_the_penalty_over_the_decayed_slices(make, optimizer):
+def test_the_step_and_l2_penalty_decay_the_weights_only(make, optimizer):
     # The stochastic solvers have the optimizer's step add the L2 penalty's
-    # gradient over ``network.decayed`` and return its value; L-BFGS takes
-    # both from ``penalty``. They must agree.
-    network = make()
-    theta = network.init(np.random.RandomState(0)) + 0.5
-    grad = np.random.RandomState(1).normal(size=theta.size)
-    expected_grad = grad.copy()
-    value = network.penalty(theta, expected_grad, 0.3)
+    # gradient over ``decayed`` and return its value; L-BFGS takes both from
+    # ``l2_penalty``. Both must be alpha / 2 * ||W||^2 over the weights alone.
+    model = make()
+    rng = np.random.RandomState(0)
+    theta = rng.normal(size=model.n_params)
+    grad = rng.normal(size=theta.size)
+    mask = _weight_mask(model, theta.size)
+    expected_grad = grad + 0.3 * mask * theta
+    expected_value = 0.15 * float(np.sum(mask * theta**2))
+    penalty_grad = grad.copy()
+    assert l2_penalty(theta, penalty_grad, 0.3, model.decayed) == pytest.approx(expected_value)
+    np.testing.assert_allclose(penalty_grad, expected_grad, rtol=1e-12)
     step = optimizer(theta.size, theta.dtype)
-    assert step.step(theta.copy(), grad, 0.3, network.decayed) == pytest.approx(value, rel=1e-12)
+    assert step.step(theta.copy(), grad, 0.3, model.decayed) == pytest.approx(expected_value)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
-    assert step.step(theta.copy(), grad) == 0.0

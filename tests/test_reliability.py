@@ -181,13 +181,24 @@ def test_failed_update_leaves_the_model_exactly_as_it_was(how):
 
 
 class InterruptAfter(AutoencoderTransformer):
-    """Raises KeyboardInterrupt on the given batch, as Ctrl-C would."""
+    """Raises KeyboardInterrupt on the given batch, as Ctrl-C would.
 
-    def _batch_loss(self, *args):
-        self.batches_seen_ = getattr(self, "batches_seen_", 0) + 1
-        if self.batches_seen_ == self.interrupt_at:
-            raise KeyboardInterrupt
-        return super()._batch_loss(*args)
+    The interruption comes from the objective the estimator hands its trainer,
+    so it lands where a real one would: inside the training loop.
+    """
+
+    def _make_objective(self, *args):
+        objective = super()._make_objective(*args)
+        loss_and_grad = objective.loss_and_grad
+
+        def interrupted(*args, **kwargs):
+            self.batches_seen_ = getattr(self, "batches_seen_", 0) + 1
+            if self.batches_seen_ == self.interrupt_at:
+                raise KeyboardInterrupt
+            return loss_and_grad(*args, **kwargs)
+
+        objective.loss_and_grad = interrupted
+        return objective
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

@@ -16,9 +16,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
+from skae._data import RowLoader
 from skae._network import Network
-from skae._regularizers import corrupt, l1_code_penalty
-from skae._variational_network import VariationalNetwork
+from skae._objective import AutoencoderObjective
+from skae._optimizers import l2_penalty
+from skae._regularizers import L1CodePenalty, corrupt
+from skae._variational_network import VariationalObjective
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,11 @@ def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_g
     def objective(t, grad=None):
         acts, deltas = network.allocate(6, t.dtype)
         acts[0][...] = X
-        penalty = l1_code_penalty(0.7, row_weight, np.empty((6, 2)))
+        out = np.empty((6, 2))
+
+        def penalty(codes):
+            return L1CodePenalty(0.7).value_and_grad(codes, row_weight, out), out
+
         return network.loss_and_grad(t, acts, deltas, grad, row_weight, code_penalty=penalty)
 
     grad = np.empty_like(theta)
@@ -76,7 +83,8 @@ def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_g
 def test_l1_code_penalty_value():
     code = np.array([[1.0, -3.0], [0.5, 0.0]])
     row_weight = np.array([0.25, 0.75])
-    value, grad = l1_code_penalty(2.0, row_weight, np.empty_like(code))(code)
+    grad = np.empty_like(code)
+    value = L1CodePenalty(2.0).value_and_grad(code, row_weight, grad)
     assert value == pytest.approx(2.0 * (0.25 * 2.0 + 0.75 * 0.25))
     np.testing.assert_allclose(grad, [[0.25, -0.25], [0.75, 0.0]])
 
@@ -116,20 +124,21 @@ def fitted(estimator, X):
 
 
 def estimator_objective(estimator, X, sample_weight, rng_seed=None):
-    """The training objective of ``estimator`` on ``X`` as a function of theta.
+    """The training objective of fitted ``estimator`` on ``X`` as a function of theta.
 
-    ``rng_seed`` fixes the training noise: each evaluation draws the same.
+    It goes through the objective the estimator hands its trainer, plus the L2
+    penalty. ``rng_seed`` fixes the training noise: each evaluation draws the same.
     """
     total = sample_weight.sum()
+    model = estimator._objective
 
     def objective(theta, grad=None):
-        buffers = estimator._allocate(X.shape[0], theta.dtype)
+        buffers = model.allocate(X.shape[0], theta.dtype)
         rng = None if rng_seed is None else np.random.default_rng(rng_seed)
         scratch = np.zeros_like(theta) if grad is None else grad
-        loss = estimator._batch_loss(
-            theta, X, slice(None), sample_weight, total, buffers, grad, rng
-        )
-        return loss + estimator._network.penalty(theta, scratch, estimator.alpha / total)
+        row_weight = sample_weight / total
+        loss = model.loss_and_grad(theta, X, slice(None), row_weight, buffers, grad, rng)
+        return loss + l2_penalty(theta, scratch, estimator.alpha / total, model.decayed)
 
     return objective
 
@@ -164,18 +173,18 @@ def test_autoencoder_objective_gradient(params, finite_difference_gradient):
 def test_vae_network_gradient(loss, hidden, sampled, finite_difference_gradient):
     """The ELBO's gradient, with the reparameterisation noise held fixed."""
     rng = np.random.RandomState(0)
-    network = VariationalNetwork(6, hidden, 2, "tanh", loss)
-    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
     X = rng.uniform(0.05, 0.95, size=(7, 6))
+    model = VariationalObjective(6, hidden, 2, "tanh", loss, RowLoader(), beta=0.7)
+    theta = model.init(X, None, rng) + 0.1 * rng.normal(size=model.n_params)
     weight = rng.uniform(0.5, 2.0, size=7)
     row_weight = weight / weight.sum()
-    eps = rng.normal(size=(7, 2)) if sampled else None
 
     def objective(t, grad=None):
-        buffers = network.allocate(7, t.dtype)
-        buffers["encoder_acts"][0][...] = X
-        loss_value = network.loss_and_grad(t, buffers, grad, row_weight, 0.7, eps)
-        return loss_value + network.penalty(t, np.zeros_like(t) if grad is None else grad, 0.3)
+        buffers = model.allocate(7, t.dtype)
+        noise = np.random.default_rng(3) if sampled else None
+        loss_value = model.loss_and_grad(t, X, slice(None), row_weight, buffers, grad, noise)
+        scratch = np.zeros_like(t) if grad is None else grad
+        return loss_value + l2_penalty(t, scratch, 0.3, model.decayed)
 
     grad = np.empty_like(theta)
     objective(theta, grad)
@@ -202,15 +211,14 @@ def test_vae_objective_gradient(loss, finite_difference_gradient):
 def test_vae_kl_term_matches_closed_form():
     """beta scales exactly the KL of N(mean, exp(log_var)) to N(0, I), divided by n_features."""
     rng = np.random.RandomState(4)
-    network = VariationalNetwork(5, (3,), 2, "tanh", "squared_error")
-    theta = network.init(rng) + 0.1 * rng.normal(size=network.n_params)
     X = rng.normal(size=(6, 5))
     values = []
     for beta in (0.0, 2.0):
-        buffers = network.allocate(6, np.float64)
-        buffers["encoder_acts"][0][...] = X
-        values.append(network.loss_and_grad(theta, buffers, None, 1 / 6, beta, None))
-    heads = network.encoder.predict(network.halves(theta)[0], X)
+        model = VariationalObjective(5, (3,), 2, "tanh", "squared_error", RowLoader(), beta)
+        theta = model.init(X, None, np.random.RandomState(4))
+        buffers = model.allocate(6, np.float64)
+        values.append(model.loss_and_grad(theta, X, slice(None), 1 / 6, buffers))
+    heads = model.encoder.predict(model.halves(theta)[0], X)
     mean, log_var = heads[:, :2], heads[:, 2:]
     kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1).mean()
     assert values[1] - values[0] == pytest.approx(2.0 * kl / 5, rel=1e-12)
@@ -239,22 +247,23 @@ def test_noise_corrupts_the_input_but_not_the_target(noise):
     rng = np.random.RandomState(0)
     X = rng.uniform(1.0, 3.0, size=(20, 6))
     ae = fitted(AutoencoderTransformer(2, hidden_layer_sizes=(4,), noise=noise, noise_level=0.5), X)
-    buffers = ae._allocate(20, np.float64)
-    clean = ae._batch_loss(ae._theta, X, slice(None), None, 20, buffers, None, None)
-    ae.set_params(noise=None)
-    plain = ae._batch_loss(ae._theta, X, slice(None), None, 20, ae._allocate(20, np.float64), None)
-    ae.set_params(noise=noise)
+    model, theta = ae._objective, ae._theta
+    buffers = model.allocate(20, np.float64)
+    clean = model.loss_and_grad(theta, X, slice(None), 1 / 20, buffers)
+    plain_model = AutoencoderObjective(model.network, model.loader)
+    plain_buffers = plain_model.allocate(20, np.float64)
+    plain = plain_model.loss_and_grad(theta, X, slice(None), 1 / 20, plain_buffers)
     assert clean == pytest.approx(plain, rel=1e-12)
-    noisy = ae._batch_loss(
-        ae._theta, X, slice(None), None, 20, buffers, None, np.random.default_rng(0)
+    noisy = model.loss_and_grad(
+        theta, X, slice(None), 1 / 20, buffers, None, np.random.default_rng(0)
     )
     assert noisy > clean
     # The target is the clean, scaled batch; masked entries hold the raw 0.
-    np.testing.assert_allclose(buffers["target"], (X - ae.mean_) / ae.scale_)
+    np.testing.assert_allclose(buffers.target, (X - ae.mean_) / ae.scale_)
     if noise == "masking":
-        masked = buffers["acts"][0] != buffers["target"]
+        masked = buffers.acts[0] != buffers.target
         assert 0.3 < masked.mean() < 0.7
-        raw = buffers["acts"][0] * ae.scale_ + ae.mean_
+        raw = buffers.acts[0] * ae.scale_ + ae.mean_
         np.testing.assert_allclose(raw[masked], 0.0, atol=1e-12)
 
 
@@ -266,9 +275,9 @@ def test_noise_is_drawn_from_the_random_state(solver):
     )
     a = AutoencoderTransformer(2, random_state=0, **params).fit(X)
     b = AutoencoderTransformer(2, random_state=0, **params).fit(X)
-    np.testing.assert_array_equal(a._theta, b._theta)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
     c = AutoencoderTransformer(2, random_state=0, **{**params, "noise": None}).fit(X)
-    assert not np.allclose(a._theta, c._theta)
+    assert not np.allclose(a.transform(X), c.transform(X))
 
 
 def test_masking_level_must_be_a_probability():
@@ -320,11 +329,11 @@ def test_code_l1_is_in_the_objective():
     X = rng.normal(size=(30, 6))
     ae = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,), code_l1=0.4), X)
     plain = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,)), X)
-    with_l1 = ae._batch_loss(
-        ae._theta, X, slice(None), None, 30, ae._allocate(30, np.float64), None
-    )
-    without = plain._batch_loss(
-        ae._theta, X, slice(None), None, 30, plain._allocate(30, np.float64), None
+    with_l1, without = (
+        model._objective.loss_and_grad(
+            ae._theta, X, slice(None), 1 / 30, model._objective.allocate(30, np.float64)
+        )
+        for model in (ae, plain)
     )
     assert with_l1 - without == pytest.approx(0.4 * np.abs(ae.transform(X)).mean(), rel=1e-10)
     # loss_curve_ holds it too: one full-batch epoch of lbfgs starts from the same point.
@@ -364,8 +373,10 @@ def test_tied_weights_halve_the_weights(linear_path, hidden):
     params = dict(hidden_layer_sizes=hidden, linear_path=linear_path)
     tied = fitted(AutoencoderTransformer(3, tied_weights=True, **params), X)
     untied = fitted(AutoencoderTransformer(3, **params), X)
-    assert 2 * tied._network.n_weights == untied._network.n_weights
-    assert tied._theta.size < untied._theta.size
+    n_weights = [sum(W.size for W in ae.coefs_[: len(ae.coefs_) // 2]) for ae in (tied, untied)]
+    # each tied matrix is stored once: the decoder's coefs_ are views of the encoder's
+    assert sum(W.size for W in untied.coefs_) == 2 * n_weights[1]
+    assert len({id(W.base) for W in tied.coefs_}) == 1 and n_weights[0] == n_weights[1]
     for encoder, decoder in zip(tied.coefs_, tied.coefs_[::-1]):
         assert np.shares_memory(encoder, decoder)
         np.testing.assert_array_equal(encoder, decoder.T)
@@ -385,10 +396,11 @@ def test_tied_transform_matches_training_forward(linear_path):
         random_state=0,
     ).fit(X)
     assert ae.scale_ != pytest.approx(1.0)
-    acts, _ = ae._network.allocate(25, np.float64)
+    network = ae._objective.network
+    acts, _ = network.allocate(25, np.float64)
     acts[0][...] = (X - ae.mean_) / ae.scale_
-    ae._network.forward(ae._theta, acts)
-    np.testing.assert_allclose(ae.transform(X), acts[ae._network.code_index], atol=1e-12)
+    network.forward(ae._theta, acts)
+    np.testing.assert_allclose(ae.transform(X), acts[network.code_index], atol=1e-12)
     np.testing.assert_allclose(
         ae.inverse_transform(ae.transform(X)), acts[-1] * ae.scale_ + ae.mean_, atol=1e-10
     )
@@ -407,9 +419,9 @@ def test_tied_start_is_pca_and_not_stuck_there(digits):
         solver="lbfgs",
         random_state=0,
     )
-    start = AutoencoderTransformer(**params)
-    start._initialize(X, None, [32])  # the start, before any training
-    start.n_features_in_ = X.shape[1]
+    # the start: one adam epoch whose steps are too small to count
+    start = AutoencoderTransformer(**{**params, "solver": "adam"}, learning_rate_init=1e-12)
+    start.set_params(max_iter=1).fit(X)
     assert -start.score(X) == pytest.approx(pca_mse, rel=1e-3)
     trained = AutoencoderTransformer(**params, max_iter=100).fit(X)
     assert -trained.score(X) < 0.8 * pca_mse
@@ -434,6 +446,11 @@ def test_layout_options_cannot_change_on_warm_start():
 # ------------------------------------------------------------------------ VAE
 
 
+def posterior(vae, X):
+    """Mean and log-variance of q(z | x) for the rows of X."""
+    return vae._posterior_rows(vae._encoder_params(X.dtype), X)
+
+
 @pytest.fixture(scope="module")
 def vae(digits):
     return VariationalAutoencoder(
@@ -447,7 +464,7 @@ def vae(digits):
 
 
 def test_vae_aggregate_posterior_is_like_the_prior(vae, digits):
-    mean, log_var = vae._posterior(digits[0])
+    mean, log_var = posterior(vae, digits[0])
     np.testing.assert_array_equal(vae.transform(digits[0]), mean)
     assert np.all(np.abs(mean.mean(axis=0)) < 0.5)
     assert np.all(np.abs(mean.var(axis=0) - 1) < 0.3)
@@ -473,9 +490,10 @@ def test_vae_sample_needs_a_positive_integer(vae, n_samples):
 def test_vae_score_samples_is_the_negative_per_row_objective(vae, digits):
     X = digits[0][:50]
     scores = vae.score_samples(X)
-    buffers = vae._allocate(1, np.float64)
+    model = vae._objective
+    buffers = model.allocate(1, np.float64)
     for i in (0, 17, 49):
-        objective = vae._batch_loss(vae._theta, X, slice(i, i + 1), None, 1, buffers, None)
+        objective = model.loss_and_grad(vae._theta, X, slice(i, i + 1), 1.0, buffers)
         assert scores[i] == pytest.approx(-objective, rel=1e-10)
     assert vae.score(X) == pytest.approx(scores.mean())
     noise = np.random.RandomState(0).uniform(0, 1, size=(50, 64))
@@ -509,7 +527,7 @@ def test_vae_beta_trades_kl_for_reconstruction(digits):
             learning_rate_init=0.003,
             random_state=0,
         ).fit(X)
-        mean, log_var = model._posterior(X)
+        mean, log_var = posterior(model, X)
         kl.append(np.mean(0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)))
     assert kl[1] < 0.5 * kl[0]
 
@@ -522,13 +540,13 @@ def test_vae_other_solvers_train(solver, digits):
         params["learning_rate_init"] = 0.01
     model = VariationalAutoencoder(2, **params).fit(X)
     again = VariationalAutoencoder(2, **params).fit(X)
-    np.testing.assert_array_equal(model._theta, again._theta)
+    np.testing.assert_array_equal(model.transform(X), again.transform(X))
     assert model.loss_curve_[-1] < model.loss_curve_[0]
 
 
 def test_vae_float32_stays_float32(digits):
     X = digits[0][:200].astype(np.float32)
     model = VariationalAutoencoder(2, hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X)
-    assert model._theta.dtype == np.float32
+    assert all(W.dtype == np.float32 for W in model.coefs_)
     assert model.transform(X).dtype == np.float32
     assert model.sample(3, random_state=0).dtype == np.float32

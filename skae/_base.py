@@ -179,8 +179,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         recorded = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         try:
             # Values that underflow to zero (squared tiny gradients, saturated
-            # units) are harmless here, even under np.errstate(all="raise").
-            with np.errstate(under="ignore"):
+            # units) are harmless here, even under np.errstate(all="raise");
+            # overflows happen only as training diverges, which the trainer
+            # detects (a non-finite loss or weight) and reports as one error.
+            with np.errstate(under="ignore", over="ignore", invalid="ignore"):
                 self._fit_or_raise(X, sample_weight, incremental)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:  # in place: the attributes keep their order

@@ -126,6 +126,7 @@ sphinx_gallery_conf = {
     "show_memory": False,
     "remove_config_comments": True,
     "min_reported_time": 5,
+    "write_computation_times": False,  # its page loads scripts from a CDN
 }
 
 # -- HTML --------------------------------------------------------------------

@@ -393,11 +393,9 @@ def tuning_tables(reports):
             for r in sorted(ae, key=lambda r: r["n_components"])
             if r["dataset"] == "mnist"
         ]
-        params = json.dumps(report.get("ae_params_set", {})) or "{}"
         rows.append(
             [
                 f"``{name}``",
-                f"``{params}``",
                 *cells,
                 f"{worst['mse_vs_pca']:.3f} ({worst['dataset']}, k={worst['n_components']})",
                 " / ".join(mnist_epochs),
@@ -407,7 +405,6 @@ def tuning_tables(reports):
     return table(
         [
             "run",
-            "parameters set",
             *(f"{d}, k={sizes}" for d in DATASETS),
             "worst",
             "MNIST epochs",

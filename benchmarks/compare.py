@@ -540,16 +540,39 @@ def figures(results, extras, out, show_k):
         n_cols = 2
         n_rows = int(np.ceil(len(panels) / n_cols))
         fig, axes = plt.subplots(
-            n_rows, n_cols, figsize=(4.2 * n_cols, 3.6 * n_rows), squeeze=False
+            n_rows, n_cols, figsize=(4.6 * n_cols, 3.6 * n_rows), squeeze=False
         )
+        # What the colour of a point stands for, per data set.
+        colour_labels = {
+            "digits": "digit",
+            "mnist": "digit",
+            "patches": "source image (index)",
+            "manifold": "position along the S-curve",
+        }
         for ax, (name, method) in zip(axes.ravel(), panels):
             data = extras[name]["data"]
             codes = extras[name]["codes"][method]
-            cmap = "tab10" if data.classes else "viridis"
-            ax.scatter(codes[:, 0], codes[:, 1], c=data.y_test, cmap=cmap, s=3)
+            values = np.unique(data.y_test)
+            discrete = data.classes or (values.size <= 10 and np.all(values == np.round(values)))
+            if discrete:
+                # One colour per label, a colour bar with one tick per label.
+                bounds = np.append(values - 0.5, values[-1] + 0.5)
+                cmap = plt.get_cmap("tab10" if values.size > 2 else "coolwarm", values.size)
+                norm = matplotlib.colors.BoundaryNorm(bounds, cmap.N)
+            else:
+                cmap, norm = plt.get_cmap("viridis"), None
+            points = ax.scatter(codes[:, 0], codes[:, 1], c=data.y_test, cmap=cmap, norm=norm, s=3)
+            bar = fig.colorbar(points, ax=ax, fraction=0.05, pad=0.02)
+            if discrete:
+                bar.set_ticks(values)
+                bar.set_ticklabels([f"{v:g}" for v in values])
+            bar.set_label(colour_labels.get(name, "label"), fontsize=8)
+            bar.ax.tick_params(labelsize=7)
             ax.set_title(
                 f"{name}: {'PCA' if method == 'pca' else 'autoencoder'} codes (k=2)", fontsize=9
             )
+            ax.set_xlabel("code 1", fontsize=8)
+            ax.set_ylabel("code 2", fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
         for ax in axes.ravel()[len(panels) :]:

@@ -1,4 +1,6 @@
-"""Anomaly detection with ``score_samples``.
+"""
+Anomaly detection with ``score_samples``
+========================================
 
 ``score_samples`` is the negative mean squared reconstruction error of each
 row: rows unlike the training data reconstruct badly and score low. Here the
@@ -11,17 +13,13 @@ The figure shows the two score distributions and the held-out rows the
 autoencoder finds most anomalous.
 
 Run ``python examples/plot_anomaly_detection.py``; ``SKAE_EXAMPLE_QUICK=1``
-trains briefly, ``SKAE_EXAMPLE_OUTPUT`` is the directory the PNG is written to
-(default: the current directory).
+trains briefly and ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the figure into ``DIR``.
 """
 
 import os
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -33,9 +31,12 @@ from sklearn.model_selection import train_test_split
 from skae import AutoencoderTransformer
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
-OUTPUT = Path(os.environ.get("SKAE_EXAMPLE_OUTPUT", "."))
 ANOMALY = 7
 N_COMPONENTS = 8
+
+# %%
+# Train on normal rows only
+# -------------------------
 
 X, y = load_digits(return_X_y=True)
 normal, anomalies = X[y != ANOMALY], X[y == ANOMALY]
@@ -47,14 +48,25 @@ ae = AutoencoderTransformer(n_components=N_COMPONENTS, random_state=0)
 if QUICK:
     ae.set_params(max_iter=5)
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", ConvergenceWarning)  # the quick mode stops early
     ae.fit(X_train)
 pca = PCA(N_COMPONENTS).fit(X_train)
+
+# %%
+# Score the held-out rows
+# -----------------------
+#
+# A low score means a poor reconstruction, so ``-score_samples`` is the
+# anomaly score. PCA's reconstruction error is the baseline.
 
 scores = ae.score_samples(X_test)
 pca_scores = -np.mean((X_test - pca.inverse_transform(pca.transform(X_test))) ** 2, axis=1)
 print(f"ROC AUC, autoencoder: {roc_auc_score(is_anomaly, -scores):.3f}")
 print(f"ROC AUC, PCA:         {roc_auc_score(is_anomaly, -pca_scores):.3f}")
+
+# %%
+# Score distributions and the most anomalous rows
+# -----------------------------------------------
 
 fig = plt.figure(figsize=(9, 3.4))
 ax = fig.add_axes([0.07, 0.17, 0.42, 0.72])
@@ -74,7 +86,8 @@ for i, row in enumerate(worst):
     sub.set_yticks([])
     sub.set_title("7" if is_anomaly[row] else "other", fontsize=7)
 fig.text(0.55, 0.9, "the 12 lowest-scoring held-out rows", fontsize=10)
-OUTPUT.mkdir(parents=True, exist_ok=True)
-path = OUTPUT / "anomaly_detection.png"
-fig.savefig(path, dpi=100)
-print(f"wrote {path}")
+if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for
+    output = Path(os.environ["SKAE_EXAMPLE_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output / "anomaly_detection.png", dpi=100)
+plt.show()

@@ -1,4 +1,6 @@
-"""Choosing the network's size with GridSearchCV.
+"""
+Choosing the network's size with ``GridSearchCV``
+=================================================
 
 ``n_components`` and ``hidden_layer_sizes`` are separate parameters, so a grid
 search can tune either or both. The estimator's ``score`` is the negative mean
@@ -8,17 +10,14 @@ of scikit-learn's digits for each pair, with ``hidden_layer_sizes=()`` (a
 linear autoencoder: PCA) as the first column.
 
 Run ``python examples/plot_grid_search.py``; ``SKAE_EXAMPLE_QUICK=1`` searches
-a smaller grid briefly, ``SKAE_EXAMPLE_OUTPUT`` is the directory the PNG is
-written to (default: the current directory).
+a smaller grid briefly and ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the figure into
+``DIR``.
 """
 
 import os
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -28,7 +27,12 @@ from sklearn.model_selection import GridSearchCV
 from skae import AutoencoderTransformer
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
-OUTPUT = Path(os.environ.get("SKAE_EXAMPLE_OUTPUT", "."))
+
+# %%
+# The search
+# ----------
+#
+# No ``y`` and no ``scoring``: ``score`` is already "higher is better".
 
 X, _ = load_digits(return_X_y=True)
 grid = {
@@ -42,9 +46,13 @@ if QUICK:
 
 search = GridSearchCV(estimator, grid, cv=3)
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
+    warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter stops the fits early
     search.fit(X)
 print("best:", search.best_params_, f"cross-validated MSE {-search.best_score_:.3f}")
+
+# %%
+# Cross-validated error of every pair
+# -----------------------------------
 
 sizes, ks = grid["hidden_layer_sizes"], grid["n_components"]
 mse = np.empty((len(ks), len(sizes)))
@@ -71,7 +79,8 @@ ax.set_ylabel("n_components")
 ax.set_title("digits: 3-fold cross-validated MSE", fontsize=10)
 fig.colorbar(image, ax=ax, label="MSE")
 fig.tight_layout()
-OUTPUT.mkdir(parents=True, exist_ok=True)
-path = OUTPUT / "grid_search.png"
-fig.savefig(path, dpi=100)
-print(f"wrote {path}")
+if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for
+    output = Path(os.environ["SKAE_EXAMPLE_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output / "grid_search.png", dpi=100)
+plt.show()

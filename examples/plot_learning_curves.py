@@ -1,4 +1,6 @@
-"""Learning curves from ``loss_curve_`` and ``validation_loss_curve_``.
+"""
+Learning curves from ``loss_curve_`` and ``validation_loss_curve_``
+===================================================================
 
 With ``early_stopping=True`` the estimator holds out ``validation_fraction``
 of the training rows, records their loss after every epoch in
@@ -15,17 +17,13 @@ validation curves (what it learns about the training rows only) grows with
 the epochs. The dotted line marks the epoch whose weights are kept.
 
 Run ``python examples/plot_learning_curves.py``; ``SKAE_EXAMPLE_QUICK=1``
-trains briefly, ``SKAE_EXAMPLE_OUTPUT`` is the directory the PNG is written to
-(default: the current directory).
+trains briefly and ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the figure into ``DIR``.
 """
 
 import os
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -35,11 +33,14 @@ from sklearn.exceptions import ConvergenceWarning
 from skae import AutoencoderTransformer
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
-OUTPUT = Path(os.environ.get("SKAE_EXAMPLE_OUTPUT", "."))
 N_COMPONENTS = 8
 
 X, _ = load_digits(return_X_y=True)
 pca_share = 1 - PCA(N_COMPONENTS).fit(X).explained_variance_ratio_.sum()
+
+# %%
+# Two networks, each with early stopping
+# --------------------------------------
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
 for ax, hidden in zip(axes, [(32,), (512,)]):
@@ -52,7 +53,7 @@ for ax, hidden in zip(axes, [(32,), (512,)]):
         random_state=0,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the quick mode stops early
         ae.fit(X)
     epochs = np.arange(1, ae.n_iter_ + 1)
     best = int(np.argmin(ae.validation_loss_curve_)) + 1
@@ -70,7 +71,8 @@ axes[0].set_ylabel("share of variance missed")
 axes[0].legend(fontsize=8)
 fig.suptitle(f"digits, n_components={N_COMPONENTS}", fontsize=10)
 fig.tight_layout()
-OUTPUT.mkdir(parents=True, exist_ok=True)
-path = OUTPUT / "learning_curves.png"
-fig.savefig(path, dpi=100)
-print(f"wrote {path}")
+if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for
+    output = Path(os.environ["SKAE_EXAMPLE_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output / "learning_curves.png", dpi=100)
+plt.show()

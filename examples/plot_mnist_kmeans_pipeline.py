@@ -1,4 +1,6 @@
-"""Clustering MNIST digits: a Pipeline of the autoencoder and KMeans.
+"""
+Clustering MNIST: a ``Pipeline`` of the autoencoder and ``KMeans``
+==================================================================
 
 ``make_pipeline(AutoencoderTransformer(10), KMeans(10))`` reduces the 784
 pixels of each image to a 10-D code and clusters the codes; the same pipeline
@@ -10,11 +12,11 @@ The figure shows, for each of the autoencoder pipeline's clusters, the cluster
 centre decoded back to an image (``inverse_transform`` of the KMeans centre)
 and a few of the cluster's members.
 
-The data are the 10,000 images of the MNIST test set shipped in
-``data/mnist10k`` (see the README there for its licence). Run
+The data are the 10,000 images of the MNIST test set shipped in the
+repository's ``data/mnist10k`` (see the README there for its licence). Run
 ``python examples/plot_mnist_kmeans_pipeline.py``; ``SKAE_EXAMPLE_QUICK=1``
-uses 2,000 images and a few epochs, ``SKAE_EXAMPLE_OUTPUT`` is the directory
-the PNG is written to (default: the current directory).
+uses 2,000 images and a few epochs, ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the
+figure into ``DIR``.
 """
 
 import gzip
@@ -22,9 +24,6 @@ import os
 import warnings
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.cluster import KMeans
@@ -36,8 +35,11 @@ from sklearn.pipeline import make_pipeline
 from skae import AutoencoderTransformer
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
-OUTPUT = Path(os.environ.get("SKAE_EXAMPLE_OUTPUT", "."))
-MNIST = Path(__file__).resolve().parents[1] / "data" / "mnist10k"
+try:
+    HERE = Path(__file__).resolve().parent
+except NameError:  # the docs' gallery runs the script from its folder, without __file__
+    HERE = Path.cwd()
+MNIST = HERE.parent / "data" / "mnist10k"
 
 
 def read_mnist(directory=MNIST):
@@ -52,6 +54,10 @@ X, y = read_mnist()
 if QUICK:
     X, y = X[:2000], y[:2000]
 
+# %%
+# Two pipelines, scored against the labels
+# ----------------------------------------
+
 autoencoder = AutoencoderTransformer(n_components=10, random_state=0)
 if QUICK:
     autoencoder.set_params(max_iter=3)
@@ -65,14 +71,17 @@ pipelines = {
 }
 for name, pipeline in pipelines.items():
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the quick mode stops early
         clusters = pipeline.fit_predict(X)
     print(
         f"{name:42s} NMI {normalized_mutual_info_score(y, clusters):.3f} "
         f"ARI {adjusted_rand_score(y, clusters):.3f}"
     )
 
-# Each cluster of the autoencoder pipeline: its decoded centre and members.
+# %%
+# Each cluster of the autoencoder pipeline: its decoded centre and members
+# ------------------------------------------------------------------------
+
 ae, kmeans = pipeline[0], pipeline[-1]
 centres = ae.inverse_transform(kmeans.cluster_centers_)
 n_members = 8
@@ -92,7 +101,8 @@ for c in range(10):
 axes[0, 0].set_title("decoded\ncentre", fontsize=8)
 fig.suptitle("KMeans(10) on autoencoder codes of MNIST", fontsize=10)
 fig.tight_layout()
-OUTPUT.mkdir(parents=True, exist_ok=True)
-path = OUTPUT / "mnist_kmeans_pipeline.png"
-fig.savefig(path, dpi=100)
-print(f"wrote {path}")
+if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for
+    output = Path(os.environ["SKAE_EXAMPLE_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output / "mnist_kmeans_pipeline.png", dpi=100)
+plt.show()

@@ -1,4 +1,9 @@
-"""The 2-D latent space of a variational autoencoder on the digits.
+"""
+The 2-D latent space of a variational autoencoder
+=================================================
+
+A :class:`~skae.VariationalAutoencoder` with a 2-D code, trained on the digits
+scaled to [0, 1] with a Bernoulli decoder (``loss="binary_crossentropy"``).
 
 Left: the posterior mean (``transform``) of every digit, coloured by its label;
 the KL term keeps the codes spread like the prior N(0, I), so the classes
@@ -7,16 +12,13 @@ share one round cloud without gaps. Right: the decoder's mean
 percentiles: moving through the latent space morphs one digit into the next.
 
 Run ``python examples/plot_vae_latent.py``; ``SKAE_EXAMPLE_QUICK=1`` trains
-briefly, and ``SKAE_EXAMPLE_OUTPUT`` is the directory the PNG is written to
-(default: the current directory).
+briefly and ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the figure into ``DIR``.
 """
 
 import os
 import warnings
+from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.stats import norm
@@ -26,7 +28,13 @@ from sklearn.exceptions import ConvergenceWarning
 from skae import VariationalAutoencoder
 
 QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
-OUTPUT = os.environ.get("SKAE_EXAMPLE_OUTPUT", ".")
+
+# %%
+# Fit, and look at the posterior means
+# ------------------------------------
+#
+# The KL term asks the codes to spread like N(0, I): mean near 0 and
+# variance near 1 in each direction.
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
@@ -46,6 +54,10 @@ print(
     f"variance {Z.var(axis=0).round(3)}"
 )
 
+# %%
+# The codes, and a grid of decoded codes
+# --------------------------------------
+
 n_grid = 15
 ticks = norm.ppf(np.linspace(0.05, 0.95, n_grid))  # evenly spaced in prior probability
 codes = np.array([[z0, z1] for z1 in ticks[::-1] for z0 in ticks])
@@ -61,6 +73,8 @@ left.set_aspect("equal")
 right.imshow(mosaic, cmap="gray_r", extent=(ticks[0], ticks[-1], ticks[0], ticks[-1]))
 right.set(xlabel="z[0]", ylabel="z[1]", title="Decoded grid of codes")
 fig.tight_layout()
-path = os.path.join(OUTPUT, "vae_latent.png")
-fig.savefig(path, dpi=100)
-print(f"wrote {path}")
+if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for
+    output = Path(os.environ["SKAE_EXAMPLE_OUTPUT"])
+    output.mkdir(parents=True, exist_ok=True)
+    fig.savefig(output / "vae_latent.png", dpi=100)
+plt.show()

@@ -1,0 +1,747 @@
+"""Write the documentation's tables from the committed benchmark results.
+
+Run from anywhere (the documentation build also runs it)::
+
+    python docs/make_tables.py
+
+It reads the JSON files under ``docs/results/``, each written by the command
+named beside its table, and writes one reStructuredText file per table into
+``docs/generated/``, which the pages ``.. include::``, and the benchmark table of ``README.md``
+(between its ``compare-table`` markers). No number in those tables is typed by
+hand:
+
+===================================  ==================================================
+results file                         written by
+===================================  ==================================================
+``results/compare/results.json``     ``python benchmarks/compare.py --out docs/results/compare``
+``results/variants.json``            ``python docs/measure_variants.py``
+``results/tuning/<run>.json``        the ``compare.py`` command of each run, listed on
+                                     ``docs/user_guide/defaults.rst``
+``results/speed.json``               ``python benchmarks/bench_speed.py --threads 1``
+                                     ``--repeats 7 --json docs/results/speed.json``
+``results/stream.json``              ``python benchmarks/bench_stream.py``
+                                     ``--json docs/results/stream.json``
+===================================  ==================================================
+
+A results file that is missing gives a note naming the command that writes it
+instead of a table, so the site still builds.
+"""
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+RESULTS = DOCS / "results"
+GENERATED = DOCS / "generated"
+
+DATASETS = ("digits", "mnist", "patches", "manifold")
+LABELS = {
+    "pca": "PCA",
+    "ae": "AutoencoderTransformer",
+    "mlp": "MLPRegressor X->X",
+    "kpca": "KernelPCA",
+    "raw": "raw features",
+}
+# The runs of "How the defaults were chosen", in the order of the page.
+TUNING_RUNS = ("first-defaults", "no-early-stopping", "early-stopping-everywhere-digits")
+COMMANDS = {
+    "compare": "python benchmarks/compare.py --out docs/results/compare",
+    "variants": "python docs/measure_variants.py",
+    "speed": "python benchmarks/bench_speed.py --threads 1 --repeats 7 "
+    "--json docs/results/speed.json",
+    "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
+    "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst
+}
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def table(header, rows, align=None, title=None, widths=None):
+    """A ``list-table`` directive; ``align`` is one "l"/"r" per column."""
+    lines = [f".. list-table:: {title}" if title else ".. list-table::", "   :header-rows: 1"]
+    lines.append("   :class: skae-table")
+    if widths:
+        lines.append(f"   :widths: {' '.join(str(w) for w in widths)}")
+    lines.append("")
+    for row in [header, *rows]:
+        cells = ["" if cell is None else str(cell) for cell in row]
+        lines.append(f"   * - {cells[0] or ' '}")
+        lines.extend(f"     - {cell or ' '}" for cell in cells[1:])
+    return "\n".join(lines) + "\n"
+
+
+def missing(kind, path):
+    return (
+        ".. note::\n\n"
+        f"   ``{path.relative_to(DOCS)}`` is not in this checkout, so its table is not shown. "
+        f"``{COMMANDS[kind]}`` writes it; ``python docs/make_tables.py`` then builds "
+        "the table.\n"
+    )
+
+
+def fmt(value, spec):
+    return "" if value is None else format(value, spec)
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write(name, text):
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    path = GENERATED / f"{name}.rst"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------- compare.py
+
+
+def compare_tables(report):
+    """The benchmark against PCA: MSE ratios, clustering, every measurement, the run."""
+    results = report["results"]
+    sizes = report["sizes"]
+    names = [n for n in DATASETS if any(r["dataset"] == n for r in results)]
+    out = {}
+
+    def cell(name, method, k, key, spec):
+        for r in results:
+            if (r["dataset"], r["method"], r["n_components"]) == (name, method, k):
+                return fmt(r.get(key), spec)
+        return ""
+
+    # MSE / PCA's, best of each column in bold.
+    rows = []
+    for name in names:
+        methods = [
+            m
+            for m in ("ae", "mlp", "kpca")
+            if any(r["dataset"] == name and r["method"] == m for r in results)
+        ]
+        best = {}
+        for k in sizes:
+            ratios = {
+                r["method"]: r["mse_vs_pca"]
+                for r in results
+                if r["dataset"] == name and r["n_components"] == k and "mse_vs_pca" in r
+            }
+            best[k] = min(ratios, key=ratios.get) if ratios else None
+        for method in methods:
+            cells = []
+            for k in sizes:
+                text = cell(name, method, k, "mse_vs_pca", ".3f")
+                cells.append(f"**{text}**" if text and best[k] == method else text)
+            rows.append([name, LABELS[method], *cells])
+    out["compare_ratios"] = table(
+        ["data set", "method", *(f"k={k}" for k in sizes)],
+        rows,
+        widths=[12, 26, *([10] * len(sizes))],
+    )
+
+    # Clustering of the held-out codes.
+    rows = []
+    for name in names:
+        raw = [r for r in results if r["dataset"] == name and r["method"] == "raw"]
+        if not raw:
+            continue
+        rows.append(
+            [
+                name,
+                f"raw features ({raw[0]['n_components']}-D)",
+                *[fmt(raw[0]["nmi"], ".3f") for _ in sizes],
+            ]
+        )
+        for method in ("pca", "ae", "mlp", "kpca"):
+            cells = [cell(name, method, k, "nmi", ".3f") for k in sizes]
+            if any(cells):
+                rows.append([name, LABELS[method], *cells])
+    out["compare_clustering"] = table(
+        ["data set", "codes", *(f"NMI, k={k}" for k in sizes)],
+        rows,
+        widths=[12, 26, *([10] * len(sizes))],
+    )
+
+    # Every measurement.
+    rows = []
+    for r in results:
+        if r["method"] == "raw":
+            continue
+        method = LABELS[r["method"]]
+        if r["method"] == "kpca":
+            method += f" ({r['n_train']} rows)"
+        elif r["method"] in ("mlp", "ae") and "n_iter" in r:
+            method += f" ({r['n_iter']} epochs)"
+        rows.append(
+            [
+                r["dataset"],
+                r["n_components"],
+                method,
+                fmt(r.get("mse"), ".4g"),
+                fmt(r.get("mse_vs_pca"), ".3f"),
+                fmt(r.get("explained_variance"), ".3f"),
+                fmt(r.get("fit_seconds"), ".2f"),
+                fmt(r.get("rows_per_second"), ",.0f"),
+                fmt(r.get("nmi"), ".3f"),
+                fmt(r.get("ari"), ".3f"),
+            ]
+        )
+    out["compare_all"] = table(
+        [
+            "data set",
+            "k",
+            "method",
+            "held-out MSE",
+            "MSE / PCA",
+            "explained variance",
+            "fit (s)",
+            "transform (rows/s)",
+            "NMI",
+            "ARI",
+        ],
+        rows,
+    )
+
+    out["compare_summary"] = compare_summary(results, names)
+
+    # The run itself.
+    env = report["environment"]
+    params = report["autoencoder_params"]
+    out["compare_run"] = (
+        f"This run: ``{report['command']}``, {report['total_seconds']:.0f} s in all, "
+        f"{report['n_jobs']} jobs at a time with {report['blas_threads_per_job']} BLAS "
+        f"thread(s) each, on {env['cpu_count']} cores (skae {env['skae']}, Python "
+        f"{env['python']}, NumPy {env['numpy']}). The autoencoder ran with its defaults: "
+        f"``hidden_layer_sizes={tuple(params['hidden_layer_sizes'])}``, "
+        f"``alpha={params['alpha']}``, ``tol={params['tol']}``, "
+        f"``early_stopping={params['early_stopping']!r}``.\n"
+    )
+    return out
+
+
+def _span(values, spec, unit=""):
+    values = [v for v in values if v is not None]
+    low, high = min(values), max(values)
+    if format(low, spec) == format(high, spec):
+        return f"{low:{spec}}{unit}"
+    return f"{low:{spec}}-{high:{spec}}{unit}"
+
+
+def compare_summary(results, names):
+    """The run's main findings, as bullets computed from its rows."""
+
+    def rows(method, dataset=None):
+        return [
+            r
+            for r in results
+            if r["method"] == method and (dataset is None or r["dataset"] == dataset)
+        ]
+
+    lines = []
+    for name in names:
+        ae = rows("ae", name)
+        if not ae:
+            continue
+        ratios = [r["mse_vs_pca"] for r in ae]
+        epochs = [r.get("n_iter") for r in ae]
+        lines.append(
+            f"- **{name}**: the autoencoder's held-out MSE is {_span(ratios, '.3f')} times "
+            f"PCA's over k = {', '.join(str(r['n_components']) for r in ae)} "
+            f"(training stopped after {_span(epochs, 'd')} epochs)."
+        )
+    mnist8 = {r["method"]: r for r in results if r["dataset"] == "mnist" and r["n_components"] == 8}
+    if "ae" in mnist8 and "pca" in mnist8:
+        lines.append(
+            f"- On MNIST at k=8 the autoencoder keeps {mnist8['ae']['explained_variance']:.0%} "
+            f"of the held-out variance, PCA {mnist8['pca']['explained_variance']:.0%} (the "
+            "reconstructions figure below)."
+        )
+    pca, ae = rows("pca"), rows("ae")
+    if pca and ae:
+        pca_fit = _span([r["fit_seconds"] for r in pca], ".2f", " s")
+        ae_fit = _span([r["fit_seconds"] for r in ae], ".1f", " s")
+        mnist_fits = [r["fit_seconds"] for r in ae if r["dataset"] == "mnist"]
+        if mnist_fits:
+            ae_fit += f" (MNIST: {_span(mnist_fits, '.0f', ' s')})"
+        ae_speed = _span([r["rows_per_second"] / 1e3 for r in ae], ",.0f")
+        pca_speed = _span([r["rows_per_second"] / 1e6 for r in pca], ".2f")
+        lines.append(
+            f"- **Cost**: PCA fitted in {pca_fit}, the autoencoder in {ae_fit}. Its "
+            f"transform ran at {ae_speed} thousand rows/s, PCA's at {pca_speed} million."
+        )
+    mlp = rows("mlp")
+    if mlp:
+        worse = [r for r in mlp if r["mse_vs_pca"] > 1]
+        worst = max(mlp, key=lambda r: r["mse_vs_pca"])
+        lines.append(
+            f"- **MLPRegressor X->X** is worse than PCA in {len(worse)} of {len(mlp)} cells, "
+            f"at worst {worst['mse_vs_pca']:.1f} times PCA's MSE ({worst['dataset']}, "
+            f"k={worst['n_components']})."
+        )
+    kpca = rows("kpca")
+    if kpca:
+        better = sorted({r["dataset"] for r in kpca if r["mse_vs_pca"] < 1})
+        lines.append(
+            f"- **KernelPCA** beats PCA's MSE in {sum(r['mse_vs_pca'] < 1 for r in kpca)} of "
+            f"{len(kpca)} cells ({', '.join(better) or 'none'})."
+        )
+    for name in names:
+        raw = rows("raw", name)
+        if not raw or not rows("ae", name):
+            continue
+        lines.append(
+            f"- **Clustering {name}** (KMeans on the held-out codes, NMI): autoencoder "
+            f"{_span([r['nmi'] for r in rows('ae', name)], '.3f')}, PCA "
+            f"{_span([r['nmi'] for r in rows('pca', name)], '.3f')}, raw features "
+            f"{raw[0]['nmi']:.3f}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- compare-table: written by docs/make_tables.py from docs/results/compare -->"
+README_END = "<!-- /compare-table -->"
+
+
+def readme_table(report):
+    """The README's benchmark table: the autoencoder's held-out MSE / PCA's, in markdown."""
+    results = report["results"]
+    sizes = report["sizes"]
+    lines = [
+        "| data set | " + " | ".join(f"k={k}" for k in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    for name in DATASETS:
+        ratios = {
+            r["n_components"]: r["mse_vs_pca"]
+            for r in results
+            if r["dataset"] == name and r["method"] == "ae"
+        }
+        if ratios:
+            cells = " | ".join(fmt(ratios.get(k), ".3f") for k in sizes)
+            lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines)
+
+
+def update_readme(report):
+    """Replace the table between the README's two markers; return whether it changed."""
+    path = DOCS.parent / "README.md"
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_START}\n{readme_table(report)}\n{README_END}{tail}"
+    if new != text:
+        path.write_text(new)
+        return True
+    return False
+
+
+# --------------------------------------------------------- measure_variants
+
+
+def variants_tables(report):
+    out = {}
+    d = report["denoising"]
+    out["variants_denoising"] = table(
+        [
+            "reconstructing",
+            "from clean test digits",
+            f"from noisy test digits (sigma={d['sigma']})",
+        ],
+        [[r["model"], fmt(r["clean"], ".4f"), fmt(r["noisy"], ".4f")] for r in d["rows"]],
+        widths=[40, 25, 25],
+    )
+    t = report["tied"]
+    out["variants_tied"] = table(
+        ["model", "weights", f"test MSE ({t['n_test']:,} digits)"],
+        [[r["model"], fmt(r["weights"], ","), fmt(r["test_mse"], ".4f")] for r in t["rows"]],
+        widths=[50, 20, 25],
+    )
+    out["variants_sparse"] = table(
+        ["code_l1", "code entries under 5% of their row's largest", "reconstruction MSE"],
+        [
+            [fmt(r["code_l1"], "g"), fmt(r["small_share"], ".2f"), fmt(r["mse"], ".4f")]
+            for r in report["sparse"]["rows"]
+        ],
+        widths=[15, 45, 25],
+    )
+    return out
+
+
+# ------------------------------------------------------------ tuning runs
+
+
+def tuning_tables(reports):
+    """One row per run: the autoencoder's held-out MSE / PCA's on each data set."""
+    rows = []
+    for name, report in reports:
+        ae = [r for r in report["results"] if r["method"] == "ae"]
+        cells = []
+        for dataset in DATASETS:
+            ratios = sorted(
+                (r["n_components"], r["mse_vs_pca"]) for r in ae if r["dataset"] == dataset
+            )
+            cells.append(" / ".join(f"{v:.3f}" for _, v in ratios) or "")
+        worst = max(ae, key=lambda r: r["mse_vs_pca"])
+        mnist_epochs = [
+            str(r.get("n_iter", ""))
+            for r in sorted(ae, key=lambda r: r["n_components"])
+            if r["dataset"] == "mnist"
+        ]
+        rows.append(
+            [
+                f"``{name}``",
+                *cells,
+                f"{worst['mse_vs_pca']:.3f} ({worst['dataset']}, k={worst['n_components']})",
+                " / ".join(mnist_epochs),
+            ]
+        )
+    sizes = "/".join(str(k) for k in reports[0][1]["sizes"]) if reports else ""
+    return table(
+        [
+            "run",
+            *(f"{d}, k={sizes}" for d in DATASETS),
+            "worst",
+            "MNIST epochs",
+        ],
+        rows,
+    )
+
+
+def tuning_mnist_table(reports):
+    """MNIST, per run: held-out and training-rows MSE / PCA's, and epochs, by k."""
+    rows = []
+    for name, report in reports:
+        by_k = {}
+        for r in report["results"]:
+            if r["dataset"] == "mnist" and r["method"] in ("ae", "pca"):
+                by_k.setdefault(r["n_components"], {})[r["method"]] = r
+        if not by_k:
+            continue
+        ks = sorted(k for k in by_k if {"ae", "pca"} <= set(by_k[k]))
+        held = [by_k[k]["ae"]["mse_vs_pca"] for k in ks]
+        train = [by_k[k]["ae"]["mse_train"] / by_k[k]["pca"]["mse_train"] for k in ks]
+        epochs = [str(by_k[k]["ae"].get("n_iter", "")) for k in ks]
+        rows.append(
+            [
+                f"``{name}``",
+                " / ".join(f"{v:.3f}" for v in held),
+                " / ".join(f"{v:.3f}" for v in train),
+                " / ".join(epochs),
+            ]
+        )
+    sizes = "/".join(str(k) for k in reports[0][1]["sizes"]) if reports else ""
+    return table(
+        [
+            "run",
+            f"held-out MSE / PCA's, k={sizes}",
+            f"training rows MSE / PCA's, k={sizes}",
+            "epochs",
+        ],
+        rows,
+    )
+
+
+# ------------------------------------------------------------ bench_speed.py
+
+
+def speed_tables(report):
+    out = {}
+    machine = report.get("machine", {})
+    blas = ", ".join(
+        f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')})"
+        for b in machine.get("blas", [])
+    )
+    out["speed_run"] = (
+        f"This run: ``{report['command']}`` on {report['data']} "
+        f"({report['shape'][0]:,} x {report['shape'][1]}), {report['epochs']} epoch(s) per "
+        f"timed run, {report['repeats']} repeats; {machine.get('cpu', '?')}, "
+        f"{machine.get('cores', '?')} cores, Python {machine.get('python', '?')}, NumPy "
+        f"{machine.get('numpy', '?')}, scikit-learn {machine.get('scikit-learn', '?')}, "
+        f"PyTorch {machine.get('torch') or 'not installed'}; BLAS: {blas or '?'}. Load "
+        f"average (1, 5, 15 min) {report.get('load_average_start')} at the start, "
+        f"{report.get('load_average_end')} at the end.\n"
+    )
+    train = report.get("training", [])
+    if train:
+        rows = []
+        for r in train:
+            if r["contender"] == "roofline+path":
+                continue
+            spread = f"{min(r['epoch_s_all']):.3f}-{max(r['epoch_s_all']):.3f}"
+            rows.append(
+                [
+                    r["dtype"],
+                    r["batch_size"],
+                    r["contender"],
+                    f"{r['epoch_s']:.3f} ({spread})",
+                    f"{r['roofline_fraction']:.0%}",
+                    fmt(r.get("vs_MLPRegressor"), ".2f") + ("x" if "vs_MLPRegressor" in r else ""),
+                    fmt(r.get("vs_torch"), ".2f") + ("x" if "vs_torch" in r else ""),
+                ]
+            )
+        out["speed_training"] = table(
+            [
+                "dtype",
+                "batch",
+                "contender",
+                "s/epoch: median (min-max)",
+                "roofline fraction",
+                "time vs MLPRegressor",
+                "time vs torch",
+            ],
+            rows,
+        )
+    transform = report.get("transform", [])
+    if transform:
+        rows = []
+        for r in transform:
+            rows_n = r["rows_per_s"] * statistics.median(r["seconds_all"])
+            spread = f"{rows_n / max(r['seconds_all']):,.0f}-{rows_n / min(r['seconds_all']):,.0f}"
+            rows.append(
+                [
+                    r["dtype"],
+                    r["contender"],
+                    f"{r['rows_per_s']:,.0f} ({spread})",
+                    f"{r['roofline_fraction']:.0%}",
+                    f"{r['vs_PCA']:.1f}x",
+                ]
+            )
+        out["speed_transform"] = table(
+            ["dtype", "transform", "rows/s: median (min-max)", "roofline fraction", "time vs PCA"],
+            rows,
+        )
+    memory = report.get("memory", [])
+    if memory:
+        out["speed_memory"] = table(
+            [
+                "version",
+                "fit on",
+                "data",
+                "resident before fit",
+                "peak during fit",
+                "peak - before",
+                "fit time",
+            ],
+            [
+                [
+                    r["version"],
+                    f"{r['rows']:,} x {r['features']} float32, {r['epochs']} epoch(s), "
+                    f"batch {r['batch_size']}",
+                    f"{r['data_mb']:.0f} MB",
+                    f"{r['baseline_mb']:.0f} MB",
+                    f"{r['peak_mb']:.0f} MB",
+                    f"{r['peak_minus_baseline_mb']:.0f} MB",
+                    f"{r['fit_s']:.1f} s",
+                ]
+                for r in memory
+            ],
+        )
+    profile = report.get("profile", [])
+    if profile:
+        phases = [k for k in profile[0] if k not in ("dtype", "batch_size", "version", "epoch_s")]
+        out["speed_profile"] = (
+            "Where the time goes\n"
+            "===================\n\n"
+            "``--profile`` wraps the core's functions with timers during one warm-started fit "
+            "(per epoch, ``linear_path=False``):\n\n"
+        ) + table(
+            ["dtype", "batch", "version", "s/epoch", *(p.replace("_", " ") for p in phases)],
+            [
+                [
+                    r["dtype"],
+                    r["batch_size"],
+                    r["version"],
+                    f"{r['epoch_s']:.3f}",
+                    *(f"{r[p] * 1e3:.0f} ms ({r[p] / r['epoch_s']:.0%})" for p in phases),
+                ]
+                for r in profile
+            ],
+        )
+    for part in ("training", "transform", "memory"):
+        out.setdefault(
+            f"speed_{part}",
+            f".. note::\n\n   This run of ``bench_speed.py`` left out its {part} part.\n",
+        )
+    out.setdefault("speed_profile", "")
+    return out
+
+
+# ----------------------------------------------------------- bench_stream.py
+
+
+def stream_tables(report):
+    out = {}
+    s = report["stream"]
+    machine = report.get("machine", {})
+    out["stream_run"] = (
+        f"This run: {machine.get('cpus', '?')} CPUs, Python {machine.get('python', '?')}, "
+        f"NumPy {machine.get('numpy', '?')}; load average {machine.get('load_before')} "
+        f"before, {machine.get('load_after')} after.\n"
+    )
+    out["stream_memmap"] = table(
+        [
+            f"streaming {s['rows']:,} x {s['features']} float32 ({s['file_gb']} GB) "
+            f"through fit_chunks, {s['epochs']} epoch(s)",
+            "value",
+        ],
+        [
+            [
+                "chunk_size / batch_size",
+                f"{s['chunk_size']:,} rows / {s['batch_size']} rows "
+                f"({s['partial_fit_calls']} partial_fit calls)",
+            ],
+            ["training time", f"{s['train_s']} s"],
+            ["throughput", f"{s['rows_per_s']:,} rows/s"],
+            ["RssAnon before training", f"{s['rss_anon_before_mb']} MB"],
+            [
+                "peak RssAnon during training (sampled)",
+                f"{s['peak_rss_anon_mb']} MB (limit {s['rss_anon_limit_mb']} MB)",
+            ],
+            ["peak RssFile (the memmap's pages in the page cache)", f"{s['peak_rss_file_mb']} MB"],
+            [
+                "VmHWM (anonymous + file-backed, reset before training)",
+                fmt(s["vm_hwm_mb"], "") + " MB",
+            ],
+            [
+                "explained variance on 100,000 rows: autoencoder (8 codes) vs PCA (8)",
+                f"{s['explained_variance_autoencoder']} vs {s['explained_variance_pca']}",
+            ],
+        ],
+        widths=[60, 40],
+    )
+    g = report["grid_search"]
+    if "skipped" in g:
+        out["stream_grid"] = f".. note::\n\n   This run skipped the grid search: {g['skipped']}.\n"
+    else:
+
+        def times(key):
+            return ", ".join(str(t) for t in g[key])
+
+        out["stream_grid"] = table(
+            [
+                f"GridSearchCV, {g['candidates']} candidates x 3 folds, {g['rows']:,} x "
+                f"{g['features']} {g['dtype']}, max_iter={g['max_iter']}",
+                f"median wall time ({g['repeats']} runs)",
+            ],
+            [
+                [
+                    f"n_jobs=1, BLAS on its default {g['blas_threads_default']} threads",
+                    f"{g['n_jobs_1_median_s']} s ({times('n_jobs_1_times_s')})",
+                ],
+                [
+                    "n_jobs=1, BLAS on 1 thread",
+                    f"{g['n_jobs_1_blas_1_median_s']} s ({times('n_jobs_1_blas_1_times_s')})",
+                ],
+                [
+                    f"n_jobs=-1, dask backend, {g['cluster']}",
+                    f"{g['dask_median_s']} s ({times('dask_times_s')})",
+                ],
+            ],
+            widths=[65, 35],
+        )
+        identical = (
+            "identical to" if g["dask_scores_identical_to_blas_1_run"] else "not identical to"
+        )
+        out["stream_grid_scores"] = (
+            f"Cluster start-up took {g['cluster_startup_s']} s and is not included. The "
+            f"cluster's ``mean_test_score`` was {identical} the one-BLAS-thread local run's "
+            f"(largest difference {g['max_abs_score_difference_vs_blas_1_run']:.2g}) and "
+            f"differed from the default-threaded local run's by at most "
+            f"{g['max_abs_score_difference_vs_n_jobs_1']:.2g}. Best parameters: "
+            + ", ".join(f"``{k}={v}``" for k, v in g["best_params"].items())
+            + ".\n"
+        )
+    out.setdefault("stream_grid_scores", "")
+    return out
+
+
+# -------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--no-readme",
+        action="store_true",
+        help="leave README.md's benchmark table alone (the docs build passes this)",
+    )
+    args = parser.parse_args(argv)
+    written = []
+
+    def emit(tables):
+        for name, text in tables.items():
+            written.append(write(name, text))
+
+    path = RESULTS / "compare" / "results.json"
+    if path.exists():
+        emit(compare_tables(load(path)))
+        if not args.no_readme and update_readme(load(path)):
+            print("updated the benchmark table of README.md")
+    else:
+        note = missing("compare", path)
+        emit(
+            dict.fromkeys(
+                ("compare_ratios", "compare_clustering", "compare_all", "compare_summary"), note
+            )
+        )
+        emit({"compare_run": ""})
+
+    path = RESULTS / "variants.json"
+    if path.exists():
+        emit(variants_tables(load(path)))
+    else:
+        emit(
+            dict.fromkeys(
+                ("variants_denoising", "variants_tied", "variants_sparse"),
+                missing("variants", path),
+            )
+        )
+
+    tuning = RESULTS / "tuning"
+    reports = [
+        (run, load(tuning / f"{run}.json"))
+        for run in TUNING_RUNS
+        if (tuning / f"{run}.json").exists()
+    ]
+    main_run = RESULTS / "compare" / "results.json"
+    if main_run.exists():
+        reports.append(("defaults", load(main_run)))
+    if reports:
+        emit({"tuning_steps": tuning_tables(reports), "tuning_mnist": tuning_mnist_table(reports)})
+    else:
+        note = missing("tuning", tuning / "RUN.json")
+        emit({"tuning_steps": note, "tuning_mnist": note})
+
+    path = RESULTS / "speed.json"
+    if path.exists():
+        emit(speed_tables(load(path)))
+    else:
+        note = missing("speed", path)
+        emit(dict.fromkeys(("speed_training", "speed_transform", "speed_memory"), note))
+        emit({"speed_run": "", "speed_profile": ""})
+
+    path = RESULTS / "stream.json"
+    if path.exists():
+        emit(stream_tables(load(path)))
+    else:
+        emit(
+            {
+                "stream_memmap": missing("stream", path),
+                "stream_run": "",
+                "stream_grid": "",
+                "stream_grid_scores": "",
+            }
+        )
+
+    for path in written:
+        print(f"wrote {path.relative_to(DOCS.parent)}")
+
+
+if __name__ == "__main__":
+    main()

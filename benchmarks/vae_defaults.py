@@ -17,8 +17,9 @@ Every configuration spells out all four parameters (``CURRENT`` updated by its
 changes) instead of relying on the class defaults, so the comparison means the
 same thing after the defaults change. ``--configs`` picks from ``current``,
 ``hidden`` (``(256, 128)`` only), ``alpha`` (``0.01`` only), ``stop`` (``tol=1e-3``
-and ``early_stopping="auto"`` only), ``hidden+stop`` (not run by default) and
-``tuned`` (all four). Only the public API of skae is used.
+and ``early_stopping="auto"`` only), ``tuned`` (all four), and, not run by
+default, ``hidden+stop`` and ``tuned-tol4`` (the tuned set with ``tol=1e-4``).
+Only the public API of skae is used.
 
 Per fit, on the held-out rows:
 
@@ -74,6 +75,12 @@ CONFIGS = {
     "tol 1e-3 + ES auto": STOP,
     "hidden + tol/ES": {"hidden_layer_sizes": (256, 128), **STOP},
     "AE tuned (all)": {"hidden_layer_sizes": (256, 128), "alpha": 0.01, **STOP},
+    "tuned, tol 1e-4": {
+        "hidden_layer_sizes": (256, 128),
+        "alpha": 0.01,
+        "tol": 1e-4,
+        "early_stopping": "auto",
+    },
 }
 SHORT = {
     "current": "current",
@@ -82,6 +89,7 @@ SHORT = {
     "stop": "tol 1e-3 + ES auto",
     "hidden+stop": "hidden + tol/ES",
     "tuned": "AE tuned (all)",
+    "tuned-tol4": "tuned, tol 1e-4",
 }
 N_COMPONENTS = (2, 10)
 N_SAMPLES = 500

@@ -37,6 +37,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     for PCA, the plain mean squared error: with identity activations and
     ``hidden_layer_sizes=()`` the optimum spans PCA's subspace.
 
+    Read more in the :ref:`User Guide <how-it-works>`.
+
     Parameters
     ----------
     n_components : int, default=2
@@ -62,8 +64,8 @@ class AutoencoderTransformer(BaseAutoencoder):
     tied_weights : bool, default=False
         Use the transpose of each encoder weight matrix as its mirror decoder
         weight (and of the linear path's encoder as its decoder): the network
-        stores each matrix once, half the weights, which suits small data.
-        Gradients from both uses of a matrix add up.
+        stores each matrix once, half the weights. Gradients from both uses
+        of a matrix add up. See :ref:`tied-weights` for what it changes.
 
     noise : {"gaussian", "masking"} or None, default=None
         Corrupt the inputs during training while the loss is still measured
@@ -156,8 +158,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         Hold out ``validation_fraction`` of the rows, stop when their loss stops
         improving, and keep the weights of the best validation loss.
         Stochastic solvers only, not in :meth:`partial_fit`. ``"auto"`` turns
-        it on when ``fit`` gets at least 2,000 rows (the README's benchmark
-        section shows why).
+        it on when ``fit`` gets at least 2,000 rows (:ref:`defaults` shows
+        why).
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``, in (0, 1).

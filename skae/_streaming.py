@@ -95,6 +95,8 @@ def fit_chunks(
     one chunk is read at a time, so the memory the process owns is bounded by
     ``chunk_size``, not by the size of ``X``.
 
+    Read more in the :ref:`User Guide <partial-fit>`.
+
     Parameters
     ----------
     estimator : estimator with a ``partial_fit`` method

@@ -37,6 +37,8 @@ class VariationalAutoencoder(BaseAutoencoder):
     :class:`~skae.AutoencoderTransformer`, and the solvers and training options
     are the same.
 
+    Read more in the :ref:`User Guide <vae>`.
+
     Parameters
     ----------
     n_components : int, default=2

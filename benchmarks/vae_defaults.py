@@ -1,9 +1,10 @@
-"""Should VariationalAutoencoder adopt AutoencoderTransformer's tuned defaults?
+"""Which of AutoencoderTransformer's tuned defaults suit VariationalAutoencoder?
 
-The VAE's defaults (``hidden_layer_sizes=(100,)``, ``alpha=1e-4``, ``tol=1e-4``,
-``early_stopping=False``) predate the tuning of AutoencoderTransformer's
-(``(256, 128)``, ``0.01``, ``1e-3``, ``"auto"``). This script fits the VAE with
-the current defaults, the AE's tuned set, and each change on its own, on the
+The VAE's first defaults (``hidden_layer_sizes=(100,)``, ``alpha=1e-4``,
+``tol=1e-4``, ``early_stopping=False``, called ``current`` below) came before
+AutoencoderTransformer's were tuned (``(256, 128)``, ``0.01``, ``1e-3``,
+``"auto"``). This script fits the VAE with those first defaults, the AE's tuned
+set, and each change on its own, on the
 fixed 80/20 splits of ``benchmarks/datasets.py``, for ``n_components`` 2 and 10
 and a few seeds, and prints a markdown table. Usage (from the repository root)::
 

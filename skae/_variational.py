@@ -44,7 +44,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     n_components : int, default=2
         Size of the code (the latent space).
 
-    hidden_layer_sizes : array-like of int, default=(100,)
+    hidden_layer_sizes : array-like of int, default=(256, 128)
         Widths of the encoder's hidden layers; the decoder mirrors them.
 
     beta : float, default=1.0
@@ -66,7 +66,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         reparameterisation noise is drawn once per ``fit`` and kept, as
         L-BFGS needs a deterministic objective.
 
-    alpha : float, default=1e-4
+    alpha : float, default=0.01
         Strength of the L2 penalty on the weights.
 
     batch_size : int or "auto", default="auto"
@@ -92,7 +92,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         reparameterisation noise.
 
     tol : float, default=1e-4
-        Stopping tolerance, as in :class:`~skae.AutoencoderTransformer`.
+        Stopping tolerance, as in :class:`~skae.AutoencoderTransformer`,
+        whose default (1e-3) is ten times larger: the KL term keeps trading
+        against the reconstruction by less than 1e-3 per epoch long after the
+        reconstruction alone would have settled, and stopping there left
+        10-D codes of MNIST 7% worse (see :ref:`defaults`).
 
     verbose : bool, default=False
         Print one line per epoch.
@@ -106,11 +110,11 @@ class VariationalAutoencoder(BaseAutoencoder):
     nesterovs_momentum : bool, default=True
         Use Nesterov's momentum with ``solver="sgd"``.
 
-    early_stopping : "auto" or bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when their loss
-        (taken at the posterior mean, so without noise) stops improving.
-        ``"auto"`` turns it on for fits on 2,000 rows or more, as in
-        :class:`AutoencoderTransformer` (whose default it is).
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the rows, stop when their loss
+        (taken at the posterior mean, so without noise) stops improving, and
+        keep the weights of the best validation loss. ``"auto"`` turns it on
+        for fits on 2,000 rows or more, as in :class:`AutoencoderTransformer`.
 
     validation_fraction : float, default=0.1
         Share of the rows held out for ``early_stopping``.
@@ -213,12 +217,12 @@ class VariationalAutoencoder(BaseAutoencoder):
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes=(256, 128),
         beta=1.0,
         activation="relu",
         loss="squared_error",
         solver="adam",
-        alpha=1e-4,
+        alpha=0.01,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.001,
@@ -231,7 +235,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         warm_start=False,
         momentum=0.9,
         nesterovs_momentum=True,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,

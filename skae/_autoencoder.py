@@ -7,18 +7,27 @@ and encoding and decoding. Fitting and the scikit-learn glue live in
 :mod:`skae._base`.
 """
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
 
 from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
+from ._data import principal_axes, weighted_moments
+from ._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, pca_projection
 from ._network import Network
 from ._objective import AutoencoderObjective
-from ._regularizers import L1CodePenalty
+from ._regularizers import L1CodePenalty, NeighborGraphTerm
 
 __all__ = ["AutoencoderTransformer"]
+
+# With n_neighbors and n_epochs=None, training samples about this many edges
+# (2,000 batches of 512), in at most MAX_EPOCHS epochs; a fresh PCA start has
+# its codes rescaled to this root mean square.
+EDGE_SAMPLES = 1_024_000
+MAX_EPOCHS = 500
+CODE_RMS = 3.0
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -90,6 +99,53 @@ class AutoencoderTransformer(BaseAutoencoder):
         with ``tied_weights=True`` (or a larger ``alpha``) it cannot, and more
         code entries end near zero.
 
+    n_neighbors : int or None, default=None
+        Keep the data's neighbourhoods in the codes, for clustering and
+        visualisation (parametric UMAP with an autoencoder loss). ``None``
+        trains on the reconstruction alone. An integer ``k`` >= 2 builds UMAP's
+        fuzzy ``k``-nearest-neighbour graph of the training rows (as in
+        umap-learn, a row counts as its own first neighbour: each row is
+        linked to its ``k - 1`` nearest others), measured on their top 50
+        principal components, and adds to the reconstruction loss
+        ``neighbor_weight`` times UMAP's cross-entropy between the graph's
+        edges and the similarities ``1 / (1 + a * d ** (2 * b))`` of the codes.
+        Training then runs on batches of edges sampled by weight (the heads'
+        reconstruction and both ends' codes, with ``negative_sample_rate``
+        negatives per edge drawn from the batch's own codes), for ``n_epochs``
+        epochs with the step size decaying linearly to zero; ``max_iter``,
+        ``tol``, ``n_iter_no_change`` and ``early_stopping`` do not apply, and
+        there is no ``partial_fit``. ``sample_weight`` weighs the rows'
+        reconstruction; the graph treats the rows alike, leaving out those of
+        zero weight. ``transform`` and ``inverse_transform`` are unchanged.
+        See :ref:`clustering`.
+
+    neighbor_weight : float, default=1.0
+        Weight of the neighbour-graph term (a mean over edges) against the
+        reconstruction loss (a mean over the heads' features).
+
+    min_dist : float, default=0.0
+        How tightly the codes of neighbours may be packed, as in umap-learn
+        (whose default, 0.1, spreads clusters more; 0 suits clustering).
+
+    spread : float, default=1.0
+        The scale of the code-space similarity curve, as in umap-learn.
+
+    negative_sample_rate : int, default=10
+        Non-neighbours pushed away per edge, drawn from the batch's codes.
+
+    n_epochs : int or None, default=None
+        Epochs over the graph's edges with ``n_neighbors``. ``None``: as many
+        as take about 1,000,000 edge samples (2,000 batches of 512 edges; 11
+        epochs for 10,000 MNIST images), at most 500.
+
+    neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \
+            default="auto"
+        How the nearest neighbours are found: exactly by
+        :class:`~sklearn.neighbors.NearestNeighbors` with that algorithm, or
+        approximately by pynndescent (``"nndescent"``, the optional
+        ``pynndescent`` extra). ``"auto"`` is exact (``"brute"``) up to 100,000
+        training rows and pynndescent above, when it is installed.
+
     activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
             "softplus"}, default="relu"
         Activation of the hidden layers. The code layer is linear; the output
@@ -112,14 +168,17 @@ class AutoencoderTransformer(BaseAutoencoder):
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; ``"auto"`` is
         ``min(200, n_samples)``. Larger values are clipped to ``n_samples``.
+        With ``n_neighbors``, the rows of a batch of edges (two per edge);
+        ``"auto"`` is 1,024 (512 edges).
 
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Step-size schedule of ``solver="sgd"``: ``"invscaling"`` divides
         ``learning_rate_init`` by ``(t + 1) ** power_t`` after ``t`` samples;
         ``"adaptive"`` divides the rate by 5 each time training stops improving.
 
-    learning_rate_init : float, default=0.001
-        Initial step size of the stochastic solvers.
+    learning_rate_init : float or "auto", default="auto"
+        Initial step size of the stochastic solvers. ``"auto"`` is 0.001, and
+        0.003 with ``n_neighbors``, whose step then decays linearly to zero.
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
@@ -253,6 +312,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         "noise": [StrOptions({"gaussian", "masking"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "code_l1": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
+        "neighbor_weight": [Interval(Real, 0, None, closed="left")],
+        "min_dist": [Interval(Real, 0, None, closed="left")],
+        "spread": [Interval(Real, 0, None, closed="neither")],
+        "negative_sample_rate": [Interval(Integral, 0, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "neighbors_algorithm": [StrOptions({"auto", "brute", "kd_tree", "ball_tree", "nndescent"})],
     }
 
     def __init__(
@@ -265,13 +331,20 @@ class AutoencoderTransformer(BaseAutoencoder):
         noise=None,
         noise_level=0.1,
         code_l1=0.0,
+        n_neighbors=None,
+        neighbor_weight=1.0,
+        min_dist=0.0,
+        spread=1.0,
+        negative_sample_rate=10,
+        n_epochs=None,
+        neighbors_algorithm="auto",
         activation="relu",
         loss="squared_error",
         solver="adam",
         alpha=0.01,
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.001,
+        learning_rate_init="auto",
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -296,6 +369,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.noise = noise
         self.noise_level = noise_level
         self.code_l1 = code_l1
+        self.n_neighbors = n_neighbors
+        self.neighbor_weight = neighbor_weight
+        self.min_dist = min_dist
+        self.spread = spread
+        self.negative_sample_rate = negative_sample_rate
+        self.n_epochs = n_epochs
+        self.neighbors_algorithm = neighbors_algorithm
         self.activation = activation
         self.loss = loss
         self.solver = solver
@@ -329,12 +409,64 @@ class AutoencoderTransformer(BaseAutoencoder):
             "tied_weights": self.tied_weights,
         }
 
-    def _check_options(self):
+    def _check_options(self, incremental):
         if self.noise == "masking" and self.noise_level > 1:
             raise ValueError(
                 'noise="masking" needs noise_level in [0, 1], a probability; got '
                 f"{self.noise_level!r}."
             )
+        if self.n_neighbors is None:
+            return
+        if self.solver == "lbfgs":
+            raise ValueError(
+                'n_neighbors needs a stochastic solver ("adam" or "sgd"): its term is '
+                'trained on sampled edges of the graph; got solver="lbfgs".'
+            )
+        if not self.min_dist < 3 * self.spread:
+            raise ValueError(
+                f"min_dist must be smaller than 3 * spread = {3 * self.spread:g}; got "
+                f"min_dist={self.min_dist!r}."
+            )
+
+    def _neighbor_training(self, state, X, rows, sample_weight, rng):
+        """The objective with the neighbour-graph term of ``X[rows]``, and its epochs.
+
+        The graph is built on the rows' top (at most 50) principal components,
+        in the network's scaling; rows of zero weight are left out. A fresh
+        network with a linear path starts at PCA with codes rescaled to a root
+        mean square of 3, a scale at which the similarity curve separates
+        neighbours from the rest.
+        """
+        if self.n_neighbors is None:
+            return None
+        if sample_weight is not None:
+            rows = rows[sample_weight[rows] > 0]
+        if self.n_neighbors >= rows.size:
+            plural = "s" if rows.size != 1 else ""
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} needs more training rows than that; "
+                f"got {rows.size} sample{plural}."
+            )
+        mean, scale = state["mean_"], state["scale_"]
+        if self.loss != "squared_error":
+            mean, scale = weighted_moments(X, sample_weight)
+        mean = np.asarray(mean, dtype=np.float64)
+        axes = principal_axes(X, mean, scale, min(50, X.shape[1]), rng, sample_weight)
+        projection = pca_projection(X, rows, mean, scale, axes)
+        indices, distances = nearest_neighbors(
+            projection, self.n_neighbors - 1, algorithm=self.neighbors_algorithm, random_state=rng
+        )
+        graph = fuzzy_graph(indices, distances, self.n_neighbors)
+        a, b = find_ab_params(self.spread, self.min_dist)
+        term = NeighborGraphTerm(graph, rows, a, b, self.negative_sample_rate, self.neighbor_weight)
+        objective = state["objective"]
+        fresh = state["n_iter_"] == 0 and not state["loss_curve_"]
+        if fresh and self.linear_path and not self.tied_weights:
+            objective.scale_codes(state["theta"], X, rows, CODE_RMS)
+        n_epochs = self.n_epochs
+        if n_epochs is None:
+            n_epochs = min(MAX_EPOCHS, -(-EDGE_SAMPLES // max(term.n_edges, 1)))
+        return objective.with_code_terms([term]), n_epochs
 
     def _make_objective(self, n_features, sizes, loader):
         layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]

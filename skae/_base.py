@@ -36,8 +36,8 @@ from ._data import CHUNK_ROWS, RowLoader, chunks, weighted_moments
 from ._losses import LOSSES
 from ._optimizers import SGD, Adam
 from ._training import (
-    CONVERGED,
     INTERRUPTED,
+    MAX_ITER,
     StoppingRule,
     TrainingDiverged,
     train_lbfgs,
@@ -56,8 +56,19 @@ INT32_MAX = np.iinfo(np.int32).max
 __all__ = ["BaseAutoencoder"]
 
 
-def _is_stochastic(estimator):
-    return estimator.solver in ("sgd", "adam")
+def _has_partial_fit(estimator):
+    """``partial_fit`` exists for the stochastic solvers, without a neighbour graph."""
+    if estimator.solver not in ("sgd", "adam"):
+        raise AttributeError(
+            f'partial_fit needs a stochastic solver ("adam" or "sgd"), not {estimator.solver!r}.'
+        )
+    if getattr(estimator, "n_neighbors", None) is not None:
+        raise AttributeError(
+            "partial_fit does not support n_neighbors: the neighbour graph is built "
+            "from all the training rows at once. Use fit, or set n_neighbors=None "
+            "to train on chunks."
+        )
+    return True
 
 
 def _numeric(check, *args, **kwargs):
@@ -107,7 +118,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
@@ -146,7 +157,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return self._fit(X, sample_weight, incremental=False)
 
-    @available_if(_is_stochastic)
+    @available_if(_has_partial_fit)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch over ``X``, starting from the current weights.
@@ -193,12 +204,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise
         return self
 
-    def _check_options(self):
+    def _check_options(self, incremental):
         """Checks of parameter combinations, before any work (subclasses extend)."""
 
     def _fit_or_raise(self, X, sample_weight, incremental):
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
-        self._check_options()
+        self._check_options(incremental)
         warm = hasattr(self, "_theta") and (incremental or self.warm_start)
         if warm and self._layout(sizes) != self._fitted_layout:
             *names, last = self._layout(sizes)
@@ -244,7 +255,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise ValueError(
                 "Training diverged: the loss became non-finite. The estimator was left "
                 "as it was before this call. Use a smaller learning_rate_init (now "
-                f"{self.learning_rate_init:g}) or scale the data (e.g. StandardScaler); "
+                f"{self._learning_rate_init():g}) or scale the data (e.g. StandardScaler); "
                 "note that partial_fit keeps the mean_ and scale_ of its first call's data."
             ) from None
         self._commit(state, result, incremental)
@@ -317,14 +328,20 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return None if n_samples is None else n_samples >= EARLY_STOPPING_AUTO_ROWS
         return bool(self.early_stopping)
 
+    def _learning_rate_init(self):
+        """``learning_rate_init``, with "auto" resolved (see the subclasses' docstrings)."""
+        if self.learning_rate_init == "auto":
+            return 0.003 if getattr(self, "n_neighbors", None) is not None else 0.001
+        return self.learning_rate_init
+
     def _make_optimizer(self, theta):
-        n, dtype = theta.size, theta.dtype
+        n, dtype, rate = theta.size, theta.dtype, self._learning_rate_init()
         if self.solver == "adam":
-            return Adam(n, dtype, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+            return Adam(n, dtype, rate, self.beta_1, self.beta_2, self.epsilon)
         return SGD(
             n,
             dtype,
-            self.learning_rate_init,
+            rate,
             self.learning_rate,
             self.power_t,
             self.momentum,
@@ -337,11 +354,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return None
         return np.random.default_rng(rng.randint(INT32_MAX))
 
+    def _neighbor_training(self, state, X, rows, sample_weight, rng):
+        """``(objective, n_epochs)`` for training with a term that samples its own
+        batches from the data (the neighbour graph), or None; see subclasses."""
+        return None
+
     def _train_stochastic(self, state, X, sample_weight, incremental):
         n_samples = X.shape[0]
         rng = state["rng"]
         rows, validation_rows = np.arange(n_samples), None
-        if self._early_stopping_on(n_samples, incremental):
+        objective, batch_size = state["objective"], self.batch_size
+        rule = StoppingRule(1 if incremental else self.max_iter, self.tol, self.n_iter_no_change)
+        graph = self._neighbor_training(state, X, rows, sample_weight, rng)
+        if graph is not None:
+            objective, n_epochs = graph
+            rule = StoppingRule(n_epochs, anneal=True)
+            batch_size = 1024 if batch_size == "auto" else batch_size
+        elif self._early_stopping_on(n_samples, incremental):
             n_val = int(np.ceil(self.validation_fraction * n_samples))
             if n_val >= n_samples:
                 raise ValueError(
@@ -350,34 +379,34 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 )
             permutation = rng.permutation(n_samples)
             validation_rows, rows = np.sort(permutation[:n_val]), np.sort(permutation[n_val:])
-        if self.batch_size == "auto":
+        if batch_size == "auto":
             batch_size = min(200, rows.size)
-        else:
-            if self.batch_size > rows.size and not incremental:
+        elif graph is None:
+            if batch_size > rows.size and not incremental:
                 warnings.warn(
-                    f"batch_size={self.batch_size} is larger than the {rows.size} "
+                    f"batch_size={batch_size} is larger than the {rows.size} "
                     "training rows; it is clipped to that.",
                     UserWarning,
                     stacklevel=2,
                 )
-            batch_size = min(self.batch_size, rows.size)
+            batch_size = min(batch_size, rows.size)
         optimizer = state["optimizer"] if incremental else None
         if optimizer is None:
             optimizer = self._make_optimizer(state["theta"])
         return train_stochastic(
-            state["objective"],
+            objective,
             state["theta"],
             optimizer,
             X,
             rows,
-            StoppingRule(1 if incremental else self.max_iter, self.tol, self.n_iter_no_change),
+            rule,
             validation_rows=validation_rows,
             sample_weight=sample_weight,
             batch_size=batch_size,
             alpha=self.alpha,
             shuffle=self.shuffle,
             rng=rng,
-            noise_rng=self._noise_rng(state["objective"], rng),
+            noise_rng=self._noise_rng(objective, rng),
             best_loss=state["best_loss_"] if incremental else np.inf,
             samples_seen=state["t_"],
             verbose=self.verbose,
@@ -428,7 +457,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 else:
                     message += f" (epoch {state['n_iter_'] + result.best_epoch})."
             warnings.warn(message, UserWarning, stacklevel=2)
-        elif result.stop_reason != CONVERGED and not incremental:
+        elif result.stop_reason == MAX_ITER and not incremental:
             if self.solver == "lbfgs":
                 message = (
                     f"lbfgs failed to converge after {result.n_iter} iterations "

@@ -5,12 +5,42 @@ so no full-size copy of the data is ever made after validation; dense and
 SciPy sparse (CSR) data are both read a batch at a time.
 """
 
+from dataclasses import dataclass, fields, replace
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 
 CHUNK_ROWS = 4096
+
+
+@dataclass(frozen=True)
+class RowBuffers:
+    """Arrays for one batch, rows first: ``head(n)`` cuts every one to ``n`` rows.
+
+    A field holds an array, a list of arrays, another :class:`RowBuffers` or
+    None. Fields named in ``unsliced`` (scratch space that is not per row) are
+    passed on whole.
+    """
+
+    unsliced = ("workspace",)
+
+    def head(self, n_rows):
+        """The same buffers for a batch of ``n_rows`` rows (views, no copy)."""
+        changes = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name in self.unsliced or value is None:
+                continue
+            if isinstance(value, RowBuffers):
+                changes[field.name] = value.head(n_rows)
+            elif isinstance(value, list):
+                changes[field.name] = [
+                    a.head(n_rows) if isinstance(a, RowBuffers) else a[:n_rows] for a in value
+                ]
+            else:
+                changes[field.name] = value[:n_rows]
+        return replace(self, **changes)
 
 
 def check_positive_int(value, name):

@@ -29,30 +29,29 @@ data's preprocessing, and offers:
 ``batches(rows, batch_size, rng, shuffle)``
     The batches of an epoch over the training ``rows``, as arrays of row
     indices; :func:`shuffled_batches` unless a term on the codes needs
-    batches of its own (pairs of neighbours).
+    batches of its own (the edges of a neighbour graph).
+``batch_rows(batch_size)``
+    The rows of the largest of those batches, which the buffers must hold.
 
 Terms on the codes (the L1 penalty of :mod:`skae._regularizers`, the
 neighbour-graph term of :mod:`skae._neighbors`) have their own small
-interface: ``needs_rng``, ``value_and_grad(codes, row_weight, out, rng)``,
-which returns the term's value for a batch's codes and writes its gradient
-with respect to them into ``out``, and optionally ``batches``.
+interface: ``needs_rng``, ``allocate(n_rows, n_components, dtype)`` (a
+:class:`~skae._data.RowBuffers` with a ``grad`` field),
+``value_and_grad(codes, row_weight, buffers, rng)``, which returns the term's
+value for a batch's codes and writes its gradient with respect to them into
+``buffers.grad``, and optionally ``batches`` and ``batch_rows``.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from ._data import chunks, principal_axes, weighted_moments
+from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes, weighted_moments
+from ._losses import LOSSES
 from ._regularizers import corrupt
 
-__all__ = [
-    "AutoencoderBuffers",
-    "AutoencoderObjective",
-    "Objective",
-    "RowBuffers",
-    "shuffled_batches",
-]
+__all__ = ["AutoencoderBuffers", "AutoencoderObjective", "Objective", "shuffled_batches"]
 
 
 class Objective(Protocol):
@@ -70,32 +69,7 @@ class Objective(Protocol):
 
     def batches(self, rows, batch_size, rng, shuffle): ...
 
-
-@dataclass(frozen=True)
-class RowBuffers:
-    """Arrays for one batch, rows first: ``head(n)`` cuts every one to ``n`` rows.
-
-    A field holds an array, a list of arrays, another :class:`RowBuffers` or
-    None. Fields named in ``unsliced`` (scratch space that is not per row) are
-    passed on whole.
-    """
-
-    unsliced = ("workspace",)
-
-    def head(self, n_rows):
-        """The same buffers for a batch of ``n_rows`` rows (views, no copy)."""
-        changes = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if field.name in self.unsliced or value is None:
-                continue
-            if isinstance(value, RowBuffers):
-                changes[field.name] = value.head(n_rows)
-            elif isinstance(value, list):
-                changes[field.name] = [a[:n_rows] for a in value]
-            else:
-                changes[field.name] = value[:n_rows]
-        return replace(self, **changes)
+    def batch_rows(self, batch_size): ...
 
 
 @dataclass(frozen=True)
@@ -104,9 +78,9 @@ class AutoencoderBuffers(RowBuffers):
 
     ``acts[0]`` is the batch as the network sees it; ``acts[i]`` and
     ``deltas[i]`` are layer ``i``'s output and its gradient; ``target`` keeps
-    the clean batch when the input is corrupted; ``code_grads`` holds one
-    gradient buffer per term on the codes; ``workspace`` is the network's flat
-    scratch.
+    the clean batch when the input is corrupted; ``code_terms`` holds the
+    buffers of each term on the codes (its gradient in ``.grad``);
+    ``workspace`` is the network's flat scratch.
     """
 
     acts: list
@@ -114,7 +88,7 @@ class AutoencoderBuffers(RowBuffers):
     workspace: np.ndarray
     target: np.ndarray = None
     noise: np.ndarray = None
-    code_grads: list = None
+    code_terms: list = None
 
 
 def shuffled_batches(rows, batch_size, rng, shuffle):
@@ -222,7 +196,7 @@ class AutoencoderObjective:
             workspace=self.network.workspace(n_rows, dtype),
             target=np.empty_like(acts[0]) if corrupted else None,
             noise=np.empty_like(acts[0]) if corrupted else None,
-            code_grads=[np.empty((n_rows, code_width), dtype) for _ in self.code_terms],
+            code_terms=[term.allocate(n_rows, code_width, dtype) for term in self.code_terms],
         )
 
     def loss_and_grad(self, theta, X, rows, row_weight, buffers, grad=None, rng=None):
@@ -234,11 +208,13 @@ class AutoencoderObjective:
             target[...] = acts[0]
             fill = self.loader.masked_value()
             corrupt(acts[0], self.noise, self.noise_level, rng, buffers.noise, fill)
+        if self._pairs_rows() and rng is not None:
+            return self._paired_loss_and_grad(theta, buffers, grad, row_weight, target, rng)
         code_penalty = None
         if self.code_terms:
 
             def code_penalty(codes):
-                return self._code_terms(codes, row_weight, buffers.code_grads, rng)
+                return self._code_terms(codes, row_weight, buffers.code_terms, rng)
 
         return self.network.loss_and_grad(
             theta,
@@ -251,17 +227,100 @@ class AutoencoderObjective:
             workspace=buffers.workspace,
         )
 
-    def _code_terms(self, codes, row_weight, outs, rng):
-        """The sum of the terms on ``codes`` and of their gradients (into ``outs[0]``)."""
+    def _code_terms(self, codes, row_weight, term_buffers, rng):
+        """The sum of the terms on ``codes``, and of their gradients (in the first's buffer)."""
         value = 0.0
-        for term, out in zip(self.code_terms, outs):
-            value += term.value_and_grad(codes, row_weight, out, rng)
-        for out in outs[1:]:
-            outs[0] += out
-        return value, outs[0]
+        for term, buffers in zip(self.code_terms, term_buffers):
+            value += term.value_and_grad(codes, row_weight, buffers, rng)
+        total = term_buffers[0].grad
+        for buffers in term_buffers[1:]:
+            total += buffers.grad
+        return value, total
+
+    def _pairs_rows(self):
+        """Whether batches are edges (heads, then tails) whose heads alone are decoded.
+
+        A tied network decodes every row instead: its shared matrices get their
+        gradient in one backward pass.
+        """
+        return self._sampler() is not None and not self.network.layers[-1].transpose
+
+    def _paired_loss_and_grad(self, theta, buffers, grad, row_weight, target, rng):
+        """A batch of edges: the codes of all its rows, the reconstruction of its heads.
+
+        The reconstruction of the heads is their weighted mean loss; the terms on
+        the codes see every row. Decoding the heads alone halves the decoder's
+        cost; the tails' reconstruction adds nothing the heads do not (every row
+        is a head of some edges).
+        """
+        network, acts, deltas = self.network, buffers.acts, buffers.deltas
+        code, n_layers = network.code_index, len(network.layers)
+        n_heads = acts[0].shape[0] // 2
+        network.forward(theta, acts, 0, code, scratch=deltas)
+        value, code_grad = self._code_terms(acts[code], row_weight, buffers.code_terms, rng)
+        head_acts = acts[:code] + [a[:n_heads] for a in acts[code:]]
+        head_deltas = deltas[:code] + [d[:n_heads] for d in deltas[code:]]
+        network.forward(theta, head_acts, code, n_layers, scratch=head_deltas)
+        if np.ndim(row_weight) == 0:
+            head_weight = 1.0 / n_heads
+        else:
+            head_weight = row_weight[:n_heads] / row_weight[:n_heads].sum()
+        target = acts[0][:n_heads] if target is None else target[:n_heads]
+        loss = LOSSES[network.loss](head_acts[-1], target, head_weight, head_deltas[-1])
+        if grad is not None:
+            network.backward(
+                theta, head_acts, head_deltas, grad, code, n_layers, workspace=buffers.workspace
+            )
+            deltas[code][n_heads:] = 0
+            deltas[code] += code_grad
+            network.backward(theta, acts, deltas, grad, 0, code, workspace=buffers.workspace)
+        return loss + value
+
+    def _sampler(self):
+        """The term on the codes that brings its own batches, or None."""
+        return next((t for t in self.code_terms if hasattr(t, "batches")), None)
+
+    def batch_rows(self, batch_size):
+        """Rows of the largest batch for a ``batch_size``."""
+        sampler = self._sampler()
+        return batch_size if sampler is None else sampler.batch_rows(batch_size)
 
     def batches(self, rows, batch_size, rng, shuffle):
-        for term in self.code_terms:
-            if hasattr(term, "batches"):
-                return term.batches(rows, batch_size, rng, shuffle)
+        sampler = self._sampler()
+        if sampler is not None:
+            return sampler.batches(rows, batch_size, rng, shuffle)
         return shuffled_batches(rows, batch_size, rng, shuffle)
+
+    def with_code_terms(self, terms):
+        """The same objective with more terms on the codes (for one training call)."""
+        return replace_terms(self, self.code_terms + tuple(terms))
+
+    def scale_codes(self, theta, X, rows, rms):
+        """Rescale a PCA start so that its codes have root mean square ``rms``.
+
+        The linear path's encoder is divided by ``c`` and its decoder
+        multiplied by ``c``, ``c`` the codes' root mean square over ``X[rows]``
+        divided by ``rms``: the reconstruction is unchanged. Only for an untied
+        network with a linear path at its PCA start (the layers' own step into
+        the code at zero).
+        """
+        encoder, decoder = self.network.linear_weights(theta)
+        squares, count = 0.0, 0
+        block = np.empty((min(CHUNK_ROWS, len(rows)), X.shape[1]), theta.dtype)
+        for part in chunks(len(rows), CHUNK_ROWS):
+            batch = self.loader.load(X, rows[part], block[: part.stop - part.start])
+            codes = batch @ encoder
+            squares += float(np.vdot(codes, codes))
+            count += codes.size
+        current = (squares / max(count, 1)) ** 0.5
+        if current > 0:
+            encoder *= rms / current
+            decoder *= current / rms
+        return theta
+
+
+def replace_terms(objective, code_terms):
+    """A shallow copy of ``objective`` with other terms on the codes."""
+    copy = AutoencoderObjective.__new__(AutoencoderObjective)
+    copy.__dict__.update(vars(objective), code_terms=tuple(code_terms))
+    return copy

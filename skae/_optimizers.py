@@ -83,6 +83,8 @@ class Optimizer:
 
     def __init__(self, n_params, dtype):
         self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
+        # A factor on the step size that the trainer may lower (a decay to zero).
+        self.rate_scale = 1.0
 
     def step(self, theta, grad, decay=0.0, decayed=()):
         """Update ``theta`` in place from ``grad``.
@@ -151,7 +153,7 @@ class SGD(Optimizer):
 
     def _update(self, part, p, g, s):
         mu, v = self.momentum, self.velocity[part]
-        np.multiply(g, -self.learning_rate, out=s)  # s = -lr * g
+        np.multiply(g, -self.learning_rate * self.rate_scale, out=s)  # s = -lr * g
         v *= mu
         v += s  # v = mu * v - lr * g
         if self.nesterov:
@@ -209,7 +211,8 @@ class Adam(Optimizer):
     def _begin_step(self):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
-        rate = self.learning_rate_init * (1 - b2**self.t) ** 0.5 / (1 - b1**self.t)
+        rate = self.learning_rate_init * self.rate_scale
+        rate *= (1 - b2**self.t) ** 0.5 / (1 - b1**self.t)
         # m / (sqrt(v) + eps) = (1 - b1) / sqrt(1 - b2) * M / (sqrt(V) + eps / sqrt(1 - b2))
         self._rate = rate * (1 - b1) / (1 - b2) ** 0.5
         self._epsilon = self.epsilon / (1 - b2) ** 0.5

@@ -166,8 +166,8 @@ def fit_chunks(
     if not callable(getattr(estimator, "partial_fit", None)):
         raise ValueError(
             f"estimator must have a partial_fit method; {type(estimator).__name__} "
-            "has none (AutoencoderTransformer offers it only with solver='adam' "
-            "or 'sgd')."
+            "has none (AutoencoderTransformer offers it with solver='adam' or "
+            "'sgd' and n_neighbors=None)."
         )
     n_rows = _n_rows(X)
     chunk_size = check_positive_int(chunk_size, "chunk_size")

@@ -24,6 +24,7 @@ from ._optimizers import l2_penalty, lbfgs
 __all__ = ["StoppingRule", "TrainingDiverged", "TrainingResult", "train_lbfgs", "train_stochastic"]
 
 CONVERGED, MAX_ITER, INTERRUPTED = "converged", "max_iter", "interrupted"
+COMPLETED = "completed"  # an annealed run's schedule ran to its end
 
 
 class TrainingDiverged(ArithmeticError):
@@ -44,11 +45,16 @@ class StoppingRule:
     n_iter_no_change : int
         Stochastic solvers: training stops after more than this many
         consecutive epochs without such an improvement.
+    anneal : bool
+        Stochastic solvers: run exactly ``max_iter`` epochs, with the step
+        size decaying linearly to zero over them (as umap-learn does); no
+        stopping before.
     """
 
     max_iter: int
     tol: float = 0.0
     n_iter_no_change: int = 10
+    anneal: bool = False
 
 
 @dataclass
@@ -72,8 +78,9 @@ class TrainingResult:
         The lowest watched loss: on the held-out rows if any, else training.
     samples_seen : int
         Rows the stochastic solvers have trained on, this call included.
-    stop_reason : {"converged", "max_iter", "interrupted"}
-        Why training stopped.
+    stop_reason : {"converged", "max_iter", "completed", "interrupted"}
+        Why training stopped ("completed": an annealed run's ``max_iter``
+        epochs).
     best_epoch : int or None
         The epoch of ``best_loss`` (counted within this call), None if none ended.
     message : str
@@ -176,7 +183,8 @@ def train_stochastic(
     -------
     TrainingResult
     """
-    buffers = objective.allocate(batch_size, theta.dtype)
+    buffers_rows = objective.batch_rows(batch_size)
+    buffers = objective.allocate(buffers_rows, theta.dtype)
     grad = np.empty_like(theta)
     # The weights of the best epoch: restored by early stopping and when
     # training is interrupted (a single epoch has no earlier one to restore).
@@ -188,7 +196,12 @@ def train_stochastic(
     while epoch < rule.max_iter:
         accumulated, seen = 0.0, 0
         try:
-            for batch in objective.batches(rows, batch_size, rng, shuffle):
+            batches = objective.batches(rows, batch_size, rng, shuffle)
+            if rule.anneal:
+                batches = list(batches)
+            for step, batch in enumerate(batches):
+                if rule.anneal:
+                    optimizer.rate_scale = 1.0 - (epoch + step / len(batches)) / rule.max_iter
                 n = batch.size
                 seen += n
                 total = n if sample_weight is None else sample_weight[batch].sum()
@@ -224,7 +237,7 @@ def train_stochastic(
         watched = epoch_loss
         if validation_rows is not None:
             watched = dataset_loss(
-                objective, theta, X, validation_rows, sample_weight, buffers, batch_size
+                objective, theta, X, validation_rows, sample_weight, buffers, buffers_rows
             )
             validation_curve.append(watched)
             message += f", validation loss = {watched:.8f}"
@@ -235,7 +248,7 @@ def train_stochastic(
             best_loss, best_epoch = watched, epoch
             if best_theta is not None:
                 best_theta[...] = theta
-        if no_improvement > rule.n_iter_no_change:
+        if no_improvement > rule.n_iter_no_change and not rule.anneal:
             if optimizer.should_stop(verbose):
                 if verbose:
                     print(
@@ -245,6 +258,9 @@ def train_stochastic(
                 stop_reason = CONVERGED
                 break
             no_improvement = 0
+    if rule.anneal and stop_reason == MAX_ITER:
+        stop_reason = COMPLETED
+    optimizer.rate_scale = 1.0
     if validation_rows is not None and best_epoch is not None and stop_reason != INTERRUPTED:
         theta[...] = best_theta
     return TrainingResult(

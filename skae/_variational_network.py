@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import weighted_moments
+from ._data import RowBuffers, weighted_moments
 from ._losses import scale_rows, weighted_total
 from ._network import Network
-from ._objective import RowBuffers, shuffled_batches
+from ._objective import shuffled_batches
 
 __all__ = ["VariationalBuffers", "VariationalObjective"]
 
@@ -137,6 +137,9 @@ class VariationalObjective:
             kl=np.empty((n_rows, k), dtype=dtype),
             workspace=workspace,
         )
+
+    def batch_rows(self, batch_size):
+        return batch_size
 
     def batches(self, rows, batch_size, rng, shuffle):
         return shuffled_batches(rows, batch_size, rng, shuffle)

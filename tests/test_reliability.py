@@ -175,7 +175,7 @@ def test_failed_update_leaves_the_model_exactly_as_it_was(how):
             ae.partial_fit(GOOD * 1e200)
         else:
             ae.fit(GOOD * 1e200)
-    ae.set_params(learning_rate_init=0.001, momentum=0.9)
+    ae.set_params(learning_rate_init="auto", momentum=0.9)  # the parameters as they were
     assert pickle.dumps(ae) == before
     np.testing.assert_array_equal(ae.transform(GOOD), transform_before)
 

@@ -68,10 +68,11 @@ def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_g
     def objective(t, grad=None):
         acts, deltas = network.allocate(6, t.dtype)
         acts[0][...] = X
-        out = np.empty((6, 2))
+        term = L1CodePenalty(0.7)
+        buffers = term.allocate(6, 2, np.float64)
 
         def penalty(codes):
-            return L1CodePenalty(0.7).value_and_grad(codes, row_weight, out), out
+            return term.value_and_grad(codes, row_weight, buffers), buffers.grad
 
         return network.loss_and_grad(t, acts, deltas, grad, row_weight, code_penalty=penalty)
 
@@ -83,8 +84,10 @@ def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_g
 def test_l1_code_penalty_value():
     code = np.array([[1.0, -3.0], [0.5, 0.0]])
     row_weight = np.array([0.25, 0.75])
-    grad = np.empty_like(code)
-    value = L1CodePenalty(2.0).value_and_grad(code, row_weight, grad)
+    term = L1CodePenalty(2.0)
+    buffers = term.allocate(2, 2, np.float64)
+    value = term.value_and_grad(code, row_weight, buffers)
+    grad = buffers.grad
     assert value == pytest.approx(2.0 * (0.25 * 2.0 + 0.75 * 0.25))
     np.testing.assert_allclose(grad, [[0.25, -0.25], [0.75, 0.0]])
 

@@ -1,0 +1,356 @@
+"""The neighbour-graph term: UMAP's fuzzy graph of the rows, kept by the codes.
+
+A parametric UMAP term for an autoencoder (Sainburg, McInnes & Gentner 2021,
+"Parametric UMAP embeddings for representation and semisupervised
+learning"), in NumPy:
+
+- :func:`nearest_neighbors`: the nearest other rows of every row, exact
+  (:class:`sklearn.neighbors.NearestNeighbors`, a chunk of rows at a time) or
+  approximate (pynndescent, the optional ``pynndescent`` extra);
+- :func:`fuzzy_graph`: UMAP's fuzzy simplicial set built from them (smooth
+  per-row distances found by a vectorised bisection, symmetrised by the fuzzy
+  union), a symmetric weighted graph;
+- :func:`find_ab_params`: the ``a``, ``b`` of the code-space similarity
+  ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
+- :func:`pca_projection`: the rows on their top principal components, where
+  the graph is built.
+
+The term on the codes that the graph feeds, :class:`NeighborGraphTerm`, and
+its loss live in :mod:`skae._regularizers`.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._data import CHUNK_ROWS, chunks
+
+__all__ = ["find_ab_params", "fuzzy_graph", "nearest_neighbors", "pca_projection"]
+
+SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
+MIN_K_DIST_SCALE = 1e-3  # as umap-learn
+EXACT_SEARCH_ROWS = 100_000  # neighbors_algorithm="auto": exact search up to this many rows
+
+
+def _check_rows(X):
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+    else:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D; got an array of shape {X.shape}.")
+    if X.dtype.kind not in "fiu":
+        raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
+    values = X.data if sp.issparse(X) else X
+    if not np.all(np.isfinite(values)):
+        raise ValueError("X contains NaN or infinity.")
+    return X
+
+
+def nearest_neighbors(X, n_neighbors, *, algorithm="auto", random_state=None, chunk_rows=2048):
+    """The ``n_neighbors`` nearest other rows of every row of ``X``.
+
+    Parameters
+    ----------
+    X : {ndarray, scipy.sparse matrix} of shape (n_samples, n_features)
+        The data; sparse input is converted to CSR.
+    n_neighbors : int
+        Neighbours per row, *not* counting the row itself; at most
+        ``n_samples - 1``.
+    algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, default="auto"
+        ``"nndescent"``: approximate, :class:`pynndescent.NNDescent`. The others
+        are exact, through :class:`sklearn.neighbors.NearestNeighbors` with that
+        ``algorithm``; ``"auto"`` is exact up to ``EXACT_SEARCH_ROWS`` rows and
+        NN-descent beyond when pynndescent is installed.
+    random_state : int, numpy.random.RandomState or None, default=None
+        Seeds NN-descent; the exact search is deterministic.
+    chunk_rows : int, default=2048
+        Rows queried at a time by the exact search, which bounds its memory.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_samples, n_neighbors), int64
+        Indices of the neighbours, nearest first. A row is never its own
+        neighbour, even when it has duplicates (they are neighbours).
+    distances : ndarray of shape (n_samples, n_neighbors), float64
+        Euclidean distances to them, non-decreasing along each row.
+    """
+    X = _check_rows(X)
+    n = X.shape[0]
+    if not 1 <= n_neighbors <= n - 1:
+        raise ValueError(
+            f"n_neighbors must be in [1, n_samples - 1] = [1, {n - 1}]; got {n_neighbors}."
+        )
+    k1 = n_neighbors + 1  # the row itself comes back too
+    if algorithm == "auto":
+        algorithm = "brute"
+        if n > EXACT_SEARCH_ROWS:
+            try:
+                import pynndescent  # noqa: F401
+
+                algorithm = "nndescent"
+            except ImportError:
+                pass
+    if algorithm == "nndescent":
+        try:
+            from pynndescent import NNDescent
+        except ImportError as error:
+            raise ImportError(
+                'neighbors_algorithm="nndescent" needs pynndescent: pip install '
+                "pynndescent (the package's 'pynndescent' extra)."
+            ) from error
+        index = NNDescent(X, n_neighbors=k1, random_state=random_state, metric="euclidean")
+        raw_indices, raw_distances = index.neighbor_graph
+        return _drop_self(np.asarray(raw_indices), np.asarray(raw_distances), n_neighbors)
+
+    from sklearn.neighbors import NearestNeighbors
+
+    search = NearestNeighbors(n_neighbors=k1, algorithm=algorithm).fit(X)
+    indices = np.empty((n, n_neighbors), dtype=np.int64)
+    distances = np.empty((n, n_neighbors), dtype=np.float64)
+    for rows in chunks(n, chunk_rows):
+        d, i = search.kneighbors(X[rows], return_distance=True)
+        indices[rows], distances[rows] = _drop_self(i, d, n_neighbors, first_row=rows.start)
+    return indices, distances
+
+
+def _drop_self(indices, distances, n_neighbors, first_row=0):
+    """Remove each row's own index from ``n_neighbors + 1`` neighbours.
+
+    A row that is not among its own neighbours (it has more duplicates than
+    that, or NN-descent missed it) loses its farthest neighbour instead.
+    """
+    rows = np.arange(first_row, first_row + indices.shape[0])
+    is_self = indices == rows[:, np.newaxis]
+    # keep the first n_neighbors entries that are not the row itself
+    missing = ~is_self.any(axis=1)
+    is_self[missing, -1] = True
+    keep = ~is_self
+    # a duplicate self hit (never from sklearn) would leave too few: keep the first ones
+    kept = np.cumsum(keep, axis=1)
+    keep &= kept <= n_neighbors
+    out_i = indices[keep].reshape(-1, n_neighbors).astype(np.int64)
+    out_d = distances[keep].reshape(-1, n_neighbors).astype(np.float64)
+    np.maximum(out_d, 0.0, out=out_d)  # rounding can give -0.0 or tiny negatives
+    return out_i, out_d
+
+
+def _smooth_knn_dist(distances, n_neighbors, local_connectivity, n_iter=64):
+    """Per-row ``sigma`` and ``rho`` as umap-learn's ``smooth_knn_dist``, vectorised.
+
+    ``distances`` has the neighbours of each row *without* the row itself;
+    the bisection runs over all rows at once and freezes each row once its
+    sum is within tolerance of ``log2(n_neighbors)``.
+    """
+    n, k = distances.shape
+    target = np.log2(n_neighbors)
+    # rho: the local_connectivity-th non-zero distance (interpolated)
+    positive = distances > 0.0
+    n_positive = positive.sum(axis=1)
+    # non-zero distances of each row, packed left (rows are sorted)
+    packed = np.where(positive, distances, np.inf)
+    packed.sort(axis=1)
+    index = int(np.floor(local_connectivity))
+    interpolation = local_connectivity - index
+    rho = np.zeros(n)
+    enough = n_positive >= local_connectivity
+    if index > 0:
+        rho[enough] = packed[enough, index - 1]
+        if interpolation > SMOOTH_K_TOLERANCE:
+            has_next = enough & (n_positive > index)
+            rho[has_next] += interpolation * (packed[has_next, index] - packed[has_next, index - 1])
+    else:
+        rho[enough] = interpolation * packed[enough, 0]
+    some = ~enough & (n_positive > 0)
+    rho[some] = np.where(positive[some], distances[some], 0.0).max(axis=1)
+
+    shifted = distances - rho[:, np.newaxis]
+    np.maximum(shifted, 0.0, out=shifted)  # d <= rho counts as exp(0) = 1
+    lo = np.zeros(n)
+    hi = np.full(n, np.inf)
+    mid = np.ones(n)
+    active = np.ones(n, dtype=bool)
+    work = np.empty_like(shifted)
+    for _ in range(n_iter):
+        rows = np.flatnonzero(active)
+        if rows.size == 0:
+            break
+        w = work[: rows.size]
+        np.divide(shifted[rows], -mid[rows, np.newaxis], out=w)
+        np.exp(w, out=w)
+        psum = w.sum(axis=1)
+        done = np.abs(psum - target) < SMOOTH_K_TOLERANCE
+        active[rows[done]] = False
+        go = ~done
+        rows, psum = rows[go], psum[go]
+        high = psum > target
+        down, up = rows[high], rows[~high]
+        hi[down] = mid[down]
+        mid[down] = 0.5 * (lo[down] + hi[down])
+        lo[up] = mid[up]
+        unbounded = np.isinf(hi[up])
+        mid[up] = np.where(unbounded, 2.0 * mid[up], 0.5 * (lo[up] + hi[up]))
+    # the row itself counts as a neighbour at distance 0 in umap-learn's means
+    mean_row = distances.sum(axis=1) / (k + 1)
+    mean_all = distances.sum() / (n * (k + 1))
+    floor = np.where(rho > 0.0, MIN_K_DIST_SCALE * mean_row, MIN_K_DIST_SCALE * mean_all)
+    sigma = np.maximum(mid, floor)
+    return sigma, rho
+
+
+def fuzzy_graph(indices, distances, n_neighbors, *, local_connectivity=1.0, set_op_mix_ratio=1.0):
+    """UMAP's fuzzy simplicial set of the data: a symmetric weighted graph.
+
+    Each row ``i`` gets ``rho_i``, the distance to its nearest neighbour at a
+    non-zero distance (``local_connectivity``-th, interpolated), and a
+    bandwidth ``sigma_i`` such that ``sum_j exp(-max(d_ij - rho_i, 0) / sigma_i)
+    = log2(n_neighbors)``, found for all rows at once by bisection. The
+    directed membership strengths ``p_ij = exp(-max(d_ij - rho_i, 0) /
+    sigma_i)`` are then combined by the fuzzy union ``P + P^T - P * P^T``
+    (``set_op_mix_ratio=1``) or intersection ``P * P^T`` (``0``) or a mix.
+
+    Parameters
+    ----------
+    indices : array-like of int, shape (n_samples, n_columns)
+        Neighbours of each row, not including the row itself (as returned by
+        :func:`nearest_neighbors`). Entries equal to ``-1`` are missing.
+    distances : array-like of shape (n_samples, n_columns)
+        Their distances, sorted along each row.
+    n_neighbors : int
+        umap-learn's ``n_neighbors``, which counts the row itself: the
+        bandwidths target ``log2(n_neighbors)`` and the first
+        ``n_neighbors - 1`` columns are used (so ``n_columns >= n_neighbors -
+        1``). ``fuzzy_graph(*nearest_neighbors(X, 14), 15)`` is
+        ``umap.UMAP(n_neighbors=15)``'s graph.
+    local_connectivity : float, default=1.0
+        Number of nearest neighbours assumed connected at full strength.
+    set_op_mix_ratio : float, default=1.0
+        1 for the fuzzy union, 0 for the fuzzy intersection, in [0, 1].
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_matrix of shape (n_samples, n_samples), float64
+        Symmetric, weights in (0, 1], no stored zeros, nothing on the
+        diagonal. Duplicated rows (zero distances) get weight 1 between them;
+        constant data give a graph of ones.
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, too few columns, indices out of range,
+        negative or non-finite distances, or parameters out of range.
+    """
+    indices = np.asarray(indices)
+    distances = np.asarray(distances, dtype=np.float64)
+    if indices.ndim != 2 or indices.shape != distances.shape:
+        raise ValueError(
+            "indices and distances must be 2-D arrays of the same shape; got "
+            f"{indices.shape} and {distances.shape}."
+        )
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"indices must be integers; got dtype {indices.dtype}.")
+    n = indices.shape[0]
+    if isinstance(n_neighbors, bool) or int(n_neighbors) != n_neighbors or n_neighbors < 2:
+        raise ValueError(f"n_neighbors must be an integer >= 2; got {n_neighbors!r}.")
+    n_neighbors = int(n_neighbors)
+    if indices.shape[1] < n_neighbors - 1:
+        raise ValueError(
+            f"n_neighbors={n_neighbors} needs n_neighbors - 1 = {n_neighbors - 1} "
+            f"neighbour columns (the row itself is not one); got {indices.shape[1]}."
+        )
+    if not local_connectivity >= 0:
+        raise ValueError(f"local_connectivity must be >= 0; got {local_connectivity!r}.")
+    if not 0.0 <= set_op_mix_ratio <= 1.0:
+        raise ValueError(f"set_op_mix_ratio must be in [0, 1]; got {set_op_mix_ratio!r}.")
+    indices = indices[:, : n_neighbors - 1]
+    distances = distances[:, : n_neighbors - 1]
+    if n == 0:
+        return sp.csr_matrix((0, 0))
+    if not np.all(np.isfinite(distances)) or (distances < 0).any():
+        raise ValueError("distances must be finite and non-negative.")
+    if ((indices < -1) | (indices >= n)).any():
+        raise ValueError(f"indices must be in [-1, {n - 1}] (-1 for a missing neighbour).")
+
+    sigma, rho = _smooth_knn_dist(distances, n_neighbors, float(local_connectivity))
+    strength = distances - rho[:, np.newaxis]
+    np.maximum(strength, 0.0, out=strength)
+    strength /= sigma[:, np.newaxis]  # sigma > 0 unless all distances are 0; then strength is 0
+    np.nan_to_num(strength, copy=False, nan=0.0)
+    np.exp(-strength, out=strength)
+    rows = np.repeat(np.arange(n), indices.shape[1])
+    cols = indices.ravel()
+    vals = strength.ravel()
+    keep = (cols >= 0) & (cols != rows)
+    P = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n, n))
+    P.sum_duplicates()
+    P.eliminate_zeros()
+    Pt = P.T.tocsr()
+    both = P.multiply(Pt).tocsr()
+    graph = set_op_mix_ratio * (P + Pt - both) + (1.0 - set_op_mix_ratio) * both
+    graph = sp.csr_matrix(graph)
+    graph.eliminate_zeros()
+    graph.sort_indices()
+    return graph
+
+
+def find_ab_params(spread=1.0, min_dist=0.1):
+    """``a``, ``b`` of ``1 / (1 + a * d ** (2 * b))`` fitted to UMAP's target curve.
+
+    The target is 1 for ``d < min_dist`` and ``exp(-(d - min_dist) / spread)``
+    beyond, on 300 points of ``[0, 3 * spread]``; the fit is
+    :func:`scipy.optimize.curve_fit`, exactly as umap-learn does.
+
+    Parameters
+    ----------
+    spread : float, default=1.0
+        Scale of the embedded points, > 0.
+    min_dist : float, default=0.1
+        How close codes may be packed, in ``[0, 3 * spread)``.
+
+    Returns
+    -------
+    a, b : float
+    """
+    from scipy.optimize import curve_fit
+
+    if not spread > 0:
+        raise ValueError(f"spread must be positive; got {spread!r}.")
+    if not 0 <= min_dist < 3 * spread:
+        raise ValueError(f"min_dist must be in [0, 3 * spread); got {min_dist!r}.")
+
+    def curve(x, a, b):
+        return 1.0 / (1.0 + a * x ** (2 * b))
+
+    xv = np.linspace(0, spread * 3, 300)
+    yv = np.where(xv < min_dist, 1.0, np.exp(-(xv - min_dist) / spread))
+    with np.errstate(all="ignore"):  # 0 ** negative exponents on the way
+        params, _ = curve_fit(curve, xv, yv)
+    return float(params[0]), float(params[1])
+
+
+def undirected_edges(graph):
+    """The upper triangle of a symmetric graph: ``(heads, tails, weights)``.
+
+    Each undirected edge appears once (``heads < tails``); weights are
+    float64.
+    """
+    if not sp.issparse(graph) or graph.shape[0] != graph.shape[1]:
+        raise ValueError("graph must be a square scipy.sparse matrix.")
+    upper = sp.triu(graph, k=1).tocoo()
+    keep = upper.data > 0
+    return (
+        upper.row[keep].astype(np.int64),
+        upper.col[keep].astype(np.int64),
+        upper.data[keep].astype(np.float64),
+    )
+
+
+def pca_projection(X, rows, mean, scale, axes):
+    """``(X[rows] - mean) / scale @ axes.T`` in float64, a chunk of rows at a time."""
+    out = np.empty((len(rows), axes.shape[0]))
+    shift = mean @ axes.T
+    for part in chunks(len(rows), CHUNK_ROWS):
+        block = X[rows[part]]
+        out[part] = np.asarray(block @ axes.T, dtype=np.float64)
+        out[part] -= shift
+    out /= scale
+    return out

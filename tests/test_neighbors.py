@@ -1,0 +1,308 @@
+"""The neighbour-graph term: neighbours, UMAP's fuzzy graph, the loss, the estimator."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits
+from sklearn.metrics import normalized_mutual_info_score
+
+from skae import AutoencoderTransformer
+from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
+from skae._optimizers import l2_penalty
+from skae._regularizers import GraphBuffers, NeighborGraphTerm, graph_loss
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(4, 6)) * 4
+    return centres[rng.integers(4, size=150)] + rng.normal(size=(150, 6))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+# ----------------------------------------------------------------- neighbours
+
+
+def test_exact_neighbors_match_brute_force(blobs):
+    idx, dist = nearest_neighbors(blobs, 7, chunk_rows=16)
+    full = np.sqrt(((blobs[:, None] - blobs[None]) ** 2).sum(-1))
+    np.fill_diagonal(full, np.inf)
+    np.testing.assert_allclose(dist, np.sort(full, axis=1)[:, :7], atol=1e-10)
+    assert not (idx == np.arange(len(blobs))[:, None]).any()
+    np.testing.assert_allclose(np.take_along_axis(full, idx, 1), dist, atol=1e-10)
+
+
+def test_sparse_input_gives_the_dense_result(blobs):
+    X = np.where(np.abs(blobs) > 2, blobs, 0.0)
+    _, d1 = nearest_neighbors(X, 5)
+    _, d2 = nearest_neighbors(sp.csr_matrix(X), 5, chunk_rows=7)
+    np.testing.assert_allclose(d1, d2, atol=1e-10)
+
+
+def test_approximate_neighbors_recall(blobs):
+    pytest.importorskip("pynndescent")
+    idx, _ = nearest_neighbors(blobs, 5, algorithm="nndescent", random_state=0)
+    exact, _ = nearest_neighbors(blobs, 5)
+    assert not (idx == np.arange(150)[:, None]).any()
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(idx, exact)])
+    assert recall > 0.9
+
+
+def test_missing_pynndescent_is_a_clear_import_error(blobs, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pynndescent(name, *args, **kwargs):
+        if name.startswith("pynndescent"):
+            raise ImportError("No module named 'pynndescent'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pynndescent)
+    with pytest.raises(ImportError, match="pip install pynndescent"):
+        nearest_neighbors(blobs, 5, algorithm="nndescent")
+
+
+def test_duplicates_are_neighbours_but_not_self():
+    X = np.repeat(np.arange(10.0)[:, None], 3, axis=0)  # each row three times
+    idx, dist = nearest_neighbors(X, 4)
+    assert not (idx == np.arange(30)[:, None]).any()
+    assert (dist[:, :2] == 0).all()  # the two copies
+
+
+# ------------------------------------------------------------------ the graph
+
+
+def reference_graph(idx, dist, n_neighbors):
+    """UMAP's construction row by row, written plainly (local_connectivity=1)."""
+    n, target = idx.shape[0], np.log2(n_neighbors)
+    P = np.zeros((n, n))
+    mean_all = dist[:, : n_neighbors - 1].sum() / (n * n_neighbors)
+    for i in range(n):
+        d = dist[i, : n_neighbors - 1]
+        positive = d[d > 0]
+        rho = positive[0] if positive.size else 0.0
+        lo, hi, mid = 0.0, np.inf, 1.0
+        for _ in range(64):
+            total = np.exp(-np.maximum(d - rho, 0) / mid).sum()
+            if abs(total - target) < 1e-5:
+                break
+            if total > target:
+                hi = mid
+                mid = (lo + hi) / 2
+            else:
+                lo = mid
+                mid = mid * 2 if hi == np.inf else (lo + hi) / 2
+        floor = 1e-3 * (d.sum() / n_neighbors if rho > 0 else mean_all)
+        sigma = max(mid, floor)
+        P[i, idx[i, : n_neighbors - 1]] = np.exp(-np.maximum(d - rho, 0) / sigma)
+    return P + P.T - P * P.T
+
+
+@pytest.mark.parametrize("n_neighbors", [3, 8, 15])
+def test_graph_matches_a_plain_reference(blobs, n_neighbors):
+    idx, dist = nearest_neighbors(blobs, 14)
+    graph = fuzzy_graph(idx, dist, n_neighbors)
+    np.testing.assert_allclose(graph.toarray(), reference_graph(idx, dist, n_neighbors), atol=1e-9)
+
+
+def test_graph_is_symmetric_in_unit_interval(blobs):
+    graph = fuzzy_graph(*nearest_neighbors(blobs, 9), 10)
+    assert abs(graph - graph.T).max() == 0
+    assert graph.data.min() > 0 and graph.data.max() <= 1
+    assert graph.diagonal().sum() == 0
+
+
+def test_graph_on_duplicates_and_constant_data():
+    X = np.repeat(np.random.default_rng(1).normal(size=(20, 4)), 4, axis=0)
+    constant = np.ones((30, 5))
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        for data in (X, constant):
+            graph = fuzzy_graph(*nearest_neighbors(data, 7), 8)
+            assert np.isfinite(graph.data).all()
+            assert graph.data.min() > 0 and graph.data.max() <= 1
+    graph = fuzzy_graph(*nearest_neighbors(constant, 7), 8)
+    np.testing.assert_array_equal(graph.data, 1.0)
+
+
+def test_ab_params_follow_min_dist():
+    a0, b0 = find_ab_params(1.0, 0.0)
+    a1, b1 = find_ab_params(1.0, 0.1)
+    assert a1 == pytest.approx(1.577, rel=1e-2) and b1 == pytest.approx(0.895, rel=1e-2)
+    assert a0 > a1  # tighter packing
+    with pytest.raises(ValueError, match="min_dist"):
+        find_ab_params(1.0, 3.0)
+
+
+# ------------------------------------------------------------------- the loss
+
+
+def loss_of(codes, a, b, m, seed):
+    buffers = GraphBuffers.allocate(codes.shape[0], codes.shape[1], codes.dtype)
+    value = graph_loss(codes, a, b, m, np.random.default_rng(seed), buffers)
+    return value, buffers.grad.copy()
+
+
+@pytest.mark.parametrize("min_dist", [0.0, 0.1, 0.5])
+@pytest.mark.parametrize("m", [0, 1, 5])
+def test_loss_gradient_matches_finite_differences(min_dist, m, finite_difference_gradient):
+    a, b = find_ab_params(1.0, min_dist)
+    codes = np.random.default_rng(3).normal(size=(2 * 7, 3))
+    codes[7] = codes[0] + 1e-9  # an edge of length ~0
+    value, grad = loss_of(codes, a, b, m, seed=11)
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    expected = finite_difference_gradient(
+        lambda c: loss_of(c.reshape(codes.shape), a, b, m, 11)[0], codes.ravel().copy()
+    )
+    np.testing.assert_allclose(grad.ravel(), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_loss_value_against_a_direct_formula():
+    a, b = find_ab_params(1.0, 0.1)
+    B = 6
+    codes = np.random.default_rng(0).normal(size=(2 * B, 2))
+
+    def q(x, y):
+        return 1 / (1 + a * (((x - y) ** 2).sum() + 1e-3) ** b)
+
+    attract = np.mean([-np.log(q(codes[i], codes[B + i])) for i in range(B)])
+    assert loss_of(codes, a, b, 0, 0)[0] == pytest.approx(attract)
+    shifts = np.random.default_rng(5)  # replay the shifts the loss draws
+    repel = 0.0
+    for _ in range(2):
+        s = int(shifts.integers(1, 2 * B - 1))
+        s = s + 1 if s >= B else s
+        repel += np.mean([-np.log(1 - q(codes[i], codes[(i + s) % (2 * B)])) for i in range(B)])
+    assert loss_of(codes, a, b, 2, 5)[0] == pytest.approx(attract + repel)
+
+
+def test_loss_of_identical_codes_is_finite():
+    a, b = find_ab_params(1.0, 0.0)
+    value, grad = loss_of(np.zeros((16, 3)), a, b, 5, 0)
+    assert np.isfinite(value)
+    np.testing.assert_array_equal(grad, 0)
+
+
+# ------------------------------------------------------------ the estimator
+
+
+def graph_model(**params):
+    base = dict(n_components=3, hidden_layer_sizes=(16,), n_neighbors=6, n_epochs=3, random_state=0)
+    return AutoencoderTransformer(**{**base, **params})
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(tied_weights=True), dict(linear_path=False, code_l1=0.2, noise="gaussian")],
+)
+def test_objective_gradient_with_the_graph_term(params, finite_difference_gradient):
+    """Through the objective the estimator trains: heads and tails, negatives fixed."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 5))
+    ae = graph_model(hidden_layer_sizes=(4,), activation="tanh", **params).fit(X)
+    a, b = find_ab_params(1.0, 0.0)
+    graph = fuzzy_graph(*nearest_neighbors(X, 5), 6)
+    term = NeighborGraphTerm(graph, np.arange(40), a, b, negative_sample_rate=3, weight=0.7)
+    objective = ae._objective.with_code_terms([term])
+    batch = next(iter(objective.batches(np.arange(40), 12, np.random.RandomState(1), True)))
+    theta = ae._theta + 0.05 * rng.normal(size=ae._theta.size)
+    buffers = objective.allocate(batch.size, theta.dtype)
+
+    def f(t, grad=None):
+        value = objective.loss_and_grad(
+            t, X, batch, 1 / batch.size, buffers, grad, np.random.default_rng(7)
+        )
+        scratch = np.zeros_like(t) if grad is None else grad
+        return value + l2_penalty(t, scratch, 0.01, objective.decayed)
+
+    grad = np.empty_like(theta)
+    f(theta, grad)
+    expected = finite_difference_gradient(f, theta)
+    assert np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected) < 1e-6
+
+
+def test_codes_keep_the_clusters(digits):
+    X, y = digits[0][:600], digits[1][:600]
+    scores = {}
+    for name, k in [("plain", None), ("graph", 10)]:
+        ae = AutoencoderTransformer(
+            10, hidden_layer_sizes=(64,), n_neighbors=k, n_epochs=40, max_iter=40, random_state=0
+        ).fit(X)
+        labels = KMeans(10, n_init=5, random_state=0).fit_predict(ae.transform(X))
+        scores[name] = normalized_mutual_info_score(y, labels)
+    assert scores["graph"] > scores["plain"] + 0.05
+    assert scores["graph"] > 0.8
+
+
+def test_the_whole_api_works_with_the_term(digits):
+    X = digits[0][:300].astype(np.float32)
+    ae = graph_model(n_components=4).fit(X)
+    Z = ae.transform(X)
+    assert Z.dtype == np.float32 and Z.shape == (300, 4)
+    assert ae.inverse_transform(Z).shape == X.shape
+    assert np.isfinite(ae.score_samples(X)).all() and ae.score(X) < 0
+    assert ae.n_iter_ == 3 and len(ae.loss_curve_) == 3
+    assert ae.validation_loss_curve_ is None  # no early stopping with the term
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ae)).transform(X), Z)
+    pd = pytest.importorskip("pandas")
+    frame = ae.set_output(transform="pandas").transform(X)
+    assert isinstance(frame, pd.DataFrame) and frame.shape == (300, 4)
+
+
+def test_same_random_state_same_codes(digits):
+    X = digits[0][:200]
+    a, b = (graph_model().fit(X).transform(X) for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.repeat(np.random.RandomState(0).normal(size=(15, 4)), 4, axis=0),  # duplicates
+        np.ones((40, 4)),  # constant
+        sp.random(60, 8, density=0.3, format="csr", random_state=0),  # sparse
+    ],
+    ids=["duplicated rows", "constant data", "sparse"],
+)
+def test_awkward_data_fits(X):
+    ae = graph_model().fit(X)
+    assert np.isfinite(ae.transform(X)).all()
+
+
+def test_zero_weight_rows_are_left_out_of_the_graph():
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    weights = np.r_[np.ones(25), np.zeros(5)]
+    ae = graph_model().fit(X, sample_weight=weights)
+    assert np.isfinite(ae.transform(X)).all()
+    with pytest.raises(ValueError, match="n_neighbors=6 needs more training rows"):
+        graph_model().fit(X, sample_weight=np.r_[np.ones(6), np.zeros(24)])
+
+
+def test_bad_settings_are_refused_and_change_nothing(digits):
+    X = digits[0][:100]
+    fitted = graph_model().fit(X)
+    before = pickle.dumps(fitted)
+    with pytest.raises(ValueError, match="needs more training rows than that; got 5 samples"):
+        fitted.fit(X[:5])
+    assert pickle.dumps(fitted) == before
+    with pytest.raises(ValueError, match="n_neighbors"):
+        graph_model(n_neighbors=1).fit(X)
+    with pytest.raises(ValueError, match="n_neighbors"):
+        graph_model(n_neighbors=2.5).fit(X)
+    with pytest.raises(AttributeError, match="partial_fit") as error:
+        graph_model().partial_fit(X)  # scikit-learn's available_if says why below
+    assert "partial_fit does not support n_neighbors" in str(error.value.__cause__)
+    with pytest.raises(ValueError, match='stochastic solver .*got solver="lbfgs"'):
+        graph_model(solver="lbfgs").fit(X)
+    with pytest.raises(ValueError, match="min_dist must be smaller than 3 \\* spread"):
+        graph_model(min_dist=3.0).fit(X)

@@ -6,22 +6,24 @@ Run from anywhere (the documentation build also runs it)::
 
 It reads the JSON files under ``docs/results/``, each written by the command
 named beside its table, and writes one reStructuredText file per table into
-``docs/generated/``, which the pages ``.. include::``, and the benchmark table of ``README.md``
-(between its ``compare-table`` markers). No number in those tables is typed by
-hand:
+``docs/generated/``, which the pages ``.. include::``, and the benchmark and clustering tables of
+``README.md`` (between its ``compare-table`` and ``clustering-table`` markers). No number in those
+tables is typed by hand:
 
-===================================  ==================================================
-results file                         written by
-===================================  ==================================================
-``results/compare/results.json``     ``python benchmarks/compare.py --out docs/results/compare``
-``results/variants.json``            ``python docs/measure_variants.py``
-``results/tuning/<run>.json``        the ``compare.py`` command of each run, listed on
-                                     ``docs/user_guide/defaults.rst``
-``results/speed.json``               ``python benchmarks/bench_speed.py --threads 1``
-                                     ``--repeats 7 --json docs/results/speed.json``
-``results/stream.json``              ``python benchmarks/bench_stream.py``
-                                     ``--json docs/results/stream.json``
-===================================  ==================================================
+=======================================  ==========================================================
+results file                             written by
+=======================================  ==========================================================
+``results/compare/results.json``         ``python benchmarks/compare.py --out docs/results/compare``
+``results/variants.json``                ``python docs/measure_variants.py``
+``results/tuning/<run>.json``            the ``compare.py`` command of each run, listed on
+                                         ``docs/user_guide/defaults.rst``
+``results/speed.json``                   ``python benchmarks/bench_speed.py --threads 1``
+                                         ``--repeats 7 --json docs/results/speed.json``
+``results/stream.json``                  ``python benchmarks/bench_stream.py``
+                                         ``--json docs/results/stream.json``
+``results/clustering/clustering.json``   ``python benchmarks/compare.py --clustering-only``
+                                         ``--out docs/results/clustering``
+=======================================  ==========================================================
 
 A results file that is missing gives a note naming the command that writes it
 instead of a table, so the site still builds.
@@ -53,7 +55,9 @@ COMMANDS = {
     "--json docs/results/speed.json",
     "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
     "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst
+    "clustering": "python benchmarks/compare.py --clustering-only --out docs/results/clustering",
 }
+CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
 
 
 # ------------------------------------------------------------------ helpers
@@ -326,19 +330,179 @@ def readme_table(report):
     return "\n".join(lines)
 
 
-def update_readme(report):
-    """Replace the table between the README's two markers; return whether it changed."""
+def update_readme(report, start=README_START, end=README_END, make=readme_table):
+    """Replace the table between two of the README's markers; return whether it changed."""
     path = DOCS.parent / "README.md"
     text = path.read_text()
-    if README_START not in text or README_END not in text:
+    if start not in text or end not in text:
         return False
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{readme_table(report)}\n{README_END}{tail}"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{make(report)}\n{end}{tail}"
     if new != text:
         path.write_text(new)
         return True
     return False
+
+
+# ------------------------------------------------------ compare.py --clustering
+
+
+def _cluster_groups(report):
+    """(data set, method) -> that method's rows, one per seed, in the run's order."""
+    groups = {}
+    for r in report["rows"]:
+        groups.setdefault((r["dataset"], r["method"]), []).append(r)
+    return groups
+
+
+def _per_seed(rows, key, spec):
+    """The seeds' values joined by " / " (one value when the method ran once)."""
+    values = [r.get(key) for r in rows]
+    if all(v is None for v in values):
+        return ""
+    return " / ".join(fmt(v, spec) for v in values)
+
+
+def _mean(rows, key):
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def _loads(values):
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def clustering_tables(report):
+    """The clustering benchmark: its table, the run, findings, the figure."""
+    groups = _cluster_groups(report)
+    seeds = ", ".join(str(s) for s in report["seeds"])
+    out = {}
+    rows = []
+    for (name, _), rs in groups.items():
+        rows.append(
+            [
+                name,
+                rs[0]["label"],
+                _per_seed(rs, "nmi", ".3f"),
+                _per_seed(rs, "ari", ".3f"),
+                _per_seed(rs, "fit_seconds", ".1f"),
+                _per_seed(rs, "fit_cpu_seconds", ".1f"),
+                _per_seed(rs, "rows_per_second", ",.0f"),
+                _per_seed(rs, "mse", ".4f"),
+                _per_seed(rs, "mse_vs_pca", ".3f"),
+                _per_seed(rs, "nmi_new_minus_train", "+.3f"),
+            ]
+        )
+    out["clustering_table"] = table(
+        [
+            "data set",
+            "codes",
+            "NMI",
+            "ARI",
+            "fit, wall (s)",
+            "fit, CPU (s)",
+            "transform (rows/s)",
+            "held-out MSE",
+            "MSE / PCA's",
+            "new rows' NMI - training rows'",
+        ],
+        rows,
+        widths=[8, 22, 10, 10, 8, 8, 10, 9, 8, 10],
+    )
+
+    env = report["environment"]
+    versions = ", ".join(
+        f"{name} {env[name]}"
+        for name in ("skae", "numpy", "scikit-learn", "umap-learn", "pynndescent")
+        if name in env
+    )
+    skipped = "".join(f" Left out: {note}." for note in report.get("skipped", []))
+    out["clustering_run"] = (
+        f"This run: ``{report['command']}``"
+        + (f" at commit ``{report['git_commit']}``" if report.get("git_commit") else "")
+        + f", {report['total_seconds']:.0f} s in all, "
+        f"{report['n_jobs']} jobs at a time with {report['blas_threads_per_job']} BLAS "
+        f"thread(s) each, on {env['cpu_count']} cores ({env.get('cpu') or 'CPU unknown'}; "
+        f"Python {env['python']}, {versions}). Seeds (``random_state``) {seeds} for the "
+        "autoencoders and UMAP, one value per seed in each cell. The machine was shared: "
+        f"load average (1, 5, 15 min) {_loads(report['load_average_start'])} at the start, "
+        f"{_loads(report['load_average_end'])} at the end, so the times are slower than an idle "
+        f"machine's; the scores do not depend on the load.{skipped}\n"
+    )
+
+    def get(name, method):
+        return groups.get((name, method), [])
+
+    lines = []
+    for name in ("mnist", "digits"):
+        nn, ae, pca, raw, umap = (get(name, m) for m in ("ae_nn", "ae", "pca", "raw", "umap"))
+        if not nn:
+            continue
+        parts = [f"- **{name}**: NMI {_per_seed(nn, 'nmi', '.3f')} with ``n_neighbors=15``"]
+        parts.append(f", {_per_seed(ae, 'nmi', '.3f')} without" if ae else "")
+        parts.append(f", PCA {_per_seed(pca, 'nmi', '.3f')}" if pca else "")
+        parts.append(f", raw pixels {_per_seed(raw, 'nmi', '.3f')}" if raw else "")
+        parts.append(f", UMAP {_per_seed(umap, 'nmi', '.3f')}" if umap else "")
+        parts.append(". ")
+        if nn[0].get("mse_vs_pca") is not None:
+            parts.append(
+                f"Held-out MSE {_per_seed(nn, 'mse_vs_pca', '.2f')} times PCA's with the term"
+            )
+            if ae:
+                parts.append(f", {_per_seed(ae, 'mse_vs_pca', '.2f')} without")
+            parts.append(". ")
+        if ae and umap:
+            parts.append(
+                f"The fit took {_mean(nn, 'fit_cpu_seconds'):.0f} s of CPU with the term, "
+                f"{_mean(ae, 'fit_cpu_seconds'):.0f} s without, UMAP's "
+                f"{_mean(umap, 'fit_cpu_seconds'):.0f} s (means over the seeds). New rows were "
+                f"transformed "
+                f"{_mean(nn, 'rows_per_second') / _mean(umap, 'rows_per_second'):,.0f} times "
+                "as fast as by UMAP."
+            )
+        lines.append("".join(parts))
+    out["clustering_summary"] = "\n".join(lines) + "\n" if lines else ""
+
+    figure = RESULTS / "clustering" / "clustering_codes_2d.png"
+    if figure.exists():
+        panels = ", ".join(r["label"] for r in report.get("codes_2d", []))
+        out["clustering_figure"] = (
+            ".. figure:: ../results/clustering/clustering_codes_2d.png\n"
+            "   :target: ../_images/clustering_codes_2d.png\n"
+            "   :alt: 2-D codes of all MNIST images, coloured by digit, for PCA, the "
+            "autoencoder without and with n_neighbors=15, and UMAP\n\n"
+            "   ``clustering_codes_2d.png``: the 2-D codes of every MNIST image from a fit "
+            f"on all of them ({panels}; ``random_state=0``), coloured by digit. The NMI in "
+            "each title is KMeans(10) on those 2-D codes.\n"
+        )
+    else:
+        out["clustering_figure"] = ""
+    return out
+
+
+README_CLUSTER_START = (
+    "<!-- clustering-table: written by docs/make_tables.py from docs/results/clustering -->"
+)
+README_CLUSTER_END = "<!-- /clustering-table -->"
+
+
+def readme_clustering_table(report):
+    """The README's clustering table: MNIST, NMI / ARI / fit / MSE against PCA's, in markdown."""
+    groups = _cluster_groups(report)
+    lines = [
+        "| MNIST, 10-D codes | NMI | ARI | fit, CPU (s) | held-out MSE / PCA's |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for method in CLUSTER_METHODS:
+        rs = groups.get(("mnist", method))
+        if rs:
+            lines.append(
+                f"| {rs[0]['label']} | {_per_seed(rs, 'nmi', '.3f')} | "
+                f"{_per_seed(rs, 'ari', '.3f')} | {_per_seed(rs, 'fit_cpu_seconds', '.0f')} | "
+                f"{_per_seed(rs, 'mse_vs_pca', '.2f')} |"
+            )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------- measure_variants
@@ -669,7 +833,7 @@ def main(argv=None):
     parser.add_argument(
         "--no-readme",
         action="store_true",
-        help="leave README.md's benchmark table alone (the docs build passes this)",
+        help="leave README.md's tables alone (the docs build passes this)",
     )
     args = parser.parse_args(argv)
     written = []
@@ -738,6 +902,17 @@ def main(argv=None):
                 "stream_grid_scores": "",
             }
         )
+
+    path = RESULTS / "clustering" / "clustering.json"
+    if path.exists():
+        emit(clustering_tables(load(path)))
+        if not args.no_readme and update_readme(
+            load(path), README_CLUSTER_START, README_CLUSTER_END, readme_clustering_table
+        ):
+            print("updated the clustering table of README.md")
+    else:
+        emit({"clustering_table": missing("clustering", path)})
+        emit(dict.fromkeys(("clustering_run", "clustering_summary", "clustering_figure"), ""))
 
     for path in written:
         print(f"wrote {path.relative_to(DOCS.parent)}")

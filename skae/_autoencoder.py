@@ -28,6 +28,8 @@ __all__ = ["AutoencoderTransformer"]
 EDGE_SAMPLES = 1_024_000
 MAX_EPOCHS = 500
 CODE_RMS = 3.0
+# The neighbour graph is built on the rows' top principal components.
+GRAPH_COMPONENTS = 30
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -105,7 +107,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         trains on the reconstruction alone. An integer ``k`` >= 2 builds UMAP's
         fuzzy ``k``-nearest-neighbour graph of the training rows (as in
         umap-learn, a row counts as its own first neighbour: each row is
-        linked to its ``k - 1`` nearest others), measured on their top 50
+        linked to its ``k - 1`` nearest others), measured on their top 30
         principal components, and adds to the reconstruction loss
         ``neighbor_weight`` times UMAP's cross-entropy between the graph's
         edges and the similarities ``1 / (1 + a * d ** (2 * b))`` of the codes.
@@ -431,7 +433,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     def _neighbor_training(self, state, X, rows, sample_weight, rng):
         """The objective with the neighbour-graph term of ``X[rows]``, and its epochs.
 
-        The graph is built on the rows' top (at most 50) principal components,
+        The graph is built on the rows' top (at most 30) principal components,
         in the network's scaling; rows of zero weight are left out. A fresh
         network with a linear path starts at PCA with codes rescaled to a root
         mean square of 3, a scale at which the similarity curve separates
@@ -451,7 +453,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         if self.loss != "squared_error":
             mean, scale = weighted_moments(X, sample_weight)
         mean = np.asarray(mean, dtype=np.float64)
-        axes = principal_axes(X, mean, scale, min(50, X.shape[1]), rng, sample_weight)
+        axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng, sample_weight)
         projection = pca_projection(X, rows, mean, scale, axes)
         indices, distances = nearest_neighbors(
             projection, self.n_neighbors - 1, algorithm=self.neighbors_algorithm, random_state=rng

@@ -89,3 +89,11 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
         cells = [cell.strip() for cell in row.strip("| ").split("|")]
         assert len(cells) == 6
         [float(cells[i]) for i in (2, 4, 5)]
+
+
+def test_compare_clustering_quick(tmp_path):
+    out = run("--clustering-only", "--quick", "--seeds", "0", "--out", str(tmp_path))
+    assert "| data set | codes | NMI | ARI |" in out
+    report = json.loads((tmp_path / "clustering.json").read_text())
+    assert {"raw", "pca", "ae", "ae_nn"} <= {r["method"] for r in report["rows"]}
+    assert (tmp_path / "clustering_codes_2d.png").read_bytes()[:4] == b"\x89PNG"

@@ -56,6 +56,10 @@ COMMANDS = {
     "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
     "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst
     "clustering": "python benchmarks/compare.py --clustering-only --out docs/results/clustering",
+    "neighbors_scaling": "OPENBLAS_NUM_THREADS=1 python benchmarks/bench_neighbors_scaling.py "
+    "--rows 10000 30000 100000 --json docs/results/neighbors/scaling.json",
+    "neighbors_mnist": "python benchmarks/bench_neighbors_scaling.py --mnist --repeats 2 "
+    "--json docs/results/neighbors/mnist_fit.json",
 }
 CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
 
@@ -828,6 +832,47 @@ def stream_tables(report):
 # -------------------------------------------------------------------- main
 
 
+def neighbors_tables(scaling, mnist):
+    """The neighbour-graph term's fit time: against the rows, and on MNIST beside UMAP."""
+    tables = {}
+    if scaling is None:
+        tables["neighbors_scaling"] = missing(
+            "neighbors_scaling", RESULTS / "neighbors" / "scaling.json"
+        )
+    else:
+        rows = scaling["rows"]
+        body = [
+            [
+                f"{r['rows']:,}",
+                f"{r['fit_s']:.1f}",
+                f"{r['graph_s']:.1f}",
+                r["epochs"],
+                f"{r['load']:.1f}",
+            ]
+            for r in rows
+        ]
+        text = table(["rows", "fit (s)", "graph (s)", "epochs", "load"], body)
+        if "fit_s_exponent" in rows[0]:
+            text += (
+                f"\nFit time grows as rows^{rows[0]['fit_s_exponent']:.2f} over these sizes, "
+                f"the graph's as rows^{rows[0]['graph_s_exponent']:.2f}.\n"
+            )
+        tables["neighbors_scaling"] = text
+    if mnist is None:
+        tables["neighbors_mnist"] = missing(
+            "neighbors_mnist", RESULTS / "neighbors" / "mnist_fit.json"
+        )
+    else:
+        body = [
+            [r["contender"], f"{r['fit_s']:.1f}", ", ".join(f"{t:.1f}" for t in r["runs"])]
+            for r in mnist["mnist"]
+        ]
+        tables["neighbors_mnist"] = table(
+            ["fit on 10,000 MNIST images", "median (s)", "runs (s)"], body
+        )
+    return tables
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -881,6 +926,16 @@ def main(argv=None):
     else:
         note = missing("tuning", tuning / "RUN.json")
         emit({"tuning_steps": note, "tuning_mnist": note})
+
+    neighbors = RESULTS / "neighbors"
+    emit(
+        neighbors_tables(
+            *(
+                load(neighbors / name) if (neighbors / name).exists() else None
+                for name in ("scaling.json", "mnist_fit.json")
+            )
+        )
+    )
 
     path = RESULTS / "speed.json"
     if path.exists():

@@ -48,6 +48,14 @@ def scale_rows(values, row_weight, factor=1.0):
     return values
 
 
+def first_rows_weight(row_weight, n_rows):
+    """The weights of the first ``n_rows`` rows, renormalised to sum to one."""
+    if np.ndim(row_weight) == 0:
+        return 1.0 / n_rows
+    head = np.asarray(row_weight[:n_rows])
+    return head / head.sum()
+
+
 def squared_error(raw, target, row_weight, delta):
     """Mean squared error; the output activation is the identity."""
     n_features = raw.shape[1]

@@ -48,7 +48,7 @@ from typing import Protocol
 import numpy as np
 
 from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes, weighted_moments
-from ._losses import LOSSES
+from ._losses import LOSSES, first_rows_weight
 from ._regularizers import corrupt
 
 __all__ = ["AutoencoderBuffers", "AutoencoderObjective", "Objective", "shuffled_batches"]
@@ -261,10 +261,7 @@ class AutoencoderObjective:
         head_acts = acts[:code] + [a[:n_heads] for a in acts[code:]]
         head_deltas = deltas[:code] + [d[:n_heads] for d in deltas[code:]]
         network.forward(theta, head_acts, code, n_layers, scratch=head_deltas)
-        if np.ndim(row_weight) == 0:
-            head_weight = 1.0 / n_heads
-        else:
-            head_weight = row_weight[:n_heads] / row_weight[:n_heads].sum()
+        head_weight = first_rows_weight(row_weight, n_heads)
         target = acts[0][:n_heads] if target is None else target[:n_heads]
         loss = LOSSES[network.loss](head_acts[-1], target, head_weight, head_deltas[-1])
         if grad is not None:

@@ -18,7 +18,7 @@ results file                             written by
 ``results/tuning/<run>.json``            the ``compare.py`` command of each run, listed on
                                          ``docs/user_guide/defaults.rst``
 ``results/speed.json``                   ``python benchmarks/bench_speed.py --threads 1``
-                                         ``--repeats 7 --json docs/results/speed.json``
+                                         ``--repeats 3 --json docs/results/speed.json``
 ``results/stream.json``                  ``python benchmarks/bench_stream.py``
                                          ``--json docs/results/stream.json``
 ``results/clustering/clustering.json``   ``python benchmarks/compare.py --clustering-only``
@@ -51,7 +51,7 @@ TUNING_RUNS = ("first-defaults", "no-early-stopping", "early-stopping-everywhere
 COMMANDS = {
     "compare": "python benchmarks/compare.py --out docs/results/compare",
     "variants": "python docs/measure_variants.py",
-    "speed": "python benchmarks/bench_speed.py --threads 1 --repeats 7 "
+    "speed": "python benchmarks/bench_speed.py --threads 1 --repeats 3 "
     "--json docs/results/speed.json",
     "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
     "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst

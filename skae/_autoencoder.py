@@ -78,11 +78,14 @@ class AutoencoderTransformer(BaseAutoencoder):
         stores each matrix once, half the weights. Gradients from both uses
         of a matrix add up. See :ref:`tied-weights` for what it changes.
 
-    noise : {"gaussian", "masking"} or None, default=None
+    noise : {"gaussian", "masking", "auto"} or None, default="auto"
         Corrupt the inputs during training while the loss is still measured
         against the clean input (a denoising autoencoder). ``"gaussian"`` adds
         normal noise of standard deviation ``noise_level * scale_``;
         ``"masking"`` sets each entry to 0 with probability ``noise_level``.
+        ``"auto"`` is ``None`` without ``n_neighbors`` and ``"gaussian"`` with
+        it: the noise keeps new rows' codes in the clusters the training rows
+        form (see :ref:`clustering`).
         The draws come from ``random_state``: fresh each batch for the
         stochastic solvers, one draw kept for the whole ``fit`` with
         ``"lbfgs"``, which needs a deterministic objective. The validation
@@ -311,7 +314,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         **BaseAutoencoder._parameter_constraints,
         "linear_path": ["boolean"],
         "tied_weights": ["boolean"],
-        "noise": [StrOptions({"gaussian", "masking"}), None],
+        "noise": [StrOptions({"gaussian", "masking", "auto"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
         "code_l1": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 2, None, closed="left"), None],
@@ -330,7 +333,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         hidden_layer_sizes=(256, 128),
         linear_path=True,
         tied_weights=False,
-        noise=None,
+        noise="auto",
         noise_level=0.1,
         code_l1=0.0,
         n_neighbors=None,
@@ -470,6 +473,12 @@ class AutoencoderTransformer(BaseAutoencoder):
             n_epochs = min(MAX_EPOCHS, -(-EDGE_SAMPLES // max(term.n_edges, 1)))
         return objective.with_code_terms([term]), n_epochs
 
+    def _noise(self):
+        """``noise``, with "auto" resolved."""
+        if self.noise == "auto":
+            return None if self.n_neighbors is None else "gaussian"
+        return self.noise
+
     def _make_objective(self, n_features, sizes, loader):
         layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
         activations = [self.activation] * len(sizes)
@@ -485,7 +494,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         return AutoencoderObjective(
             network,
             loader,
-            noise=self.noise,
+            noise=self._noise(),
             noise_level=self.noise_level,
             code_terms=code_terms,
         )

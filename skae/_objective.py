@@ -49,7 +49,7 @@ import numpy as np
 
 from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes, weighted_moments
 from ._losses import LOSSES, first_rows_weight
-from ._regularizers import corrupt
+from ._regularizers import GaussianPool, corrupt
 
 __all__ = ["AutoencoderBuffers", "AutoencoderObjective", "Objective", "shuffled_batches"]
 
@@ -78,7 +78,10 @@ class AutoencoderBuffers(RowBuffers):
 
     ``acts[0]`` is the batch as the network sees it; ``acts[i]`` and
     ``deltas[i]`` are layer ``i``'s output and its gradient; ``target`` keeps
-    the clean batch when the input is corrupted; ``code_terms`` holds the
+    the clean batch when the input is corrupted, and ``noise`` the fresh draws
+    (or ``noise_pool``, kept from batch to batch, for Gaussian noise on
+    batches of edges: :class:`~skae._regularizers.GaussianPool`);
+    ``code_terms`` holds the
     buffers of each term on the codes (its gradient in ``.grad``);
     ``workspace`` is the network's flat scratch.
     """
@@ -88,7 +91,10 @@ class AutoencoderBuffers(RowBuffers):
     workspace: np.ndarray
     target: np.ndarray = None
     noise: np.ndarray = None
+    noise_pool: "GaussianPool" = None
     code_terms: list = None
+
+    unsliced = ("workspace", "noise_pool")
 
 
 def shuffled_batches(rows, batch_size, rng, shuffle):
@@ -190,12 +196,16 @@ class AutoencoderObjective:
         acts, deltas = self.network.allocate(n_rows, dtype)
         code_width = acts[self.network.code_index].shape[1]
         corrupted = self.noise is not None
+        pooled = self.noise == "gaussian" and self._pairs_rows()
         return AutoencoderBuffers(
             acts=acts,
             deltas=deltas,
             workspace=self.network.workspace(n_rows, dtype),
             target=np.empty_like(acts[0]) if corrupted else None,
-            noise=np.empty_like(acts[0]) if corrupted else None,
+            noise=np.empty_like(acts[0]) if corrupted and not pooled else None,
+            noise_pool=GaussianPool(n_rows, acts[0].shape[1], dtype, self.noise_level)
+            if pooled
+            else None,
             code_terms=[term.allocate(n_rows, code_width, dtype) for term in self.code_terms],
         )
 
@@ -206,8 +216,11 @@ class AutoencoderObjective:
         if self.noise is not None and rng is not None:
             target = buffers.target
             target[...] = acts[0]
-            fill = self.loader.masked_value()
-            corrupt(acts[0], self.noise, self.noise_level, rng, buffers.noise, fill)
+            if buffers.noise_pool is not None:
+                buffers.noise_pool.add_to(acts[0], rng)
+            else:
+                fill = self.loader.masked_value()
+                corrupt(acts[0], self.noise, self.noise_level, rng, buffers.noise, fill)
         if self._pairs_rows() and rng is not None:
             return self._paired_loss_and_grad(theta, buffers, grad, row_weight, target, rng)
         code_penalty = None

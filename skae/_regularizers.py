@@ -100,6 +100,55 @@ def _shift(n, n_heads, rng):
     return s + 1 if s >= n_heads else s  # skip s == n_heads: that is the edge's tail
 
 
+class GaussianPool:
+    """Scaled normal draws recycled across batches of edges.
+
+    Fresh normal draws cost about as much as a layer's product on a batch of
+    edges (1,024 wide rows), so the neighbour-graph term's batches take their
+    noise from a pool instead: ``4 * n_rows`` rows drawn at the first batch;
+    each batch adds ``n`` consecutive pool rows from a random start (wrapping
+    round), then redraws ``n_rows // 16`` consecutive rows from another random
+    start. A draw thus lasts about 64 batches and meets other data rows each
+    time (edges are shuffled); every entry is ``N(0, level**2)``.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the largest batch.
+    n_features : int
+        Width of a row.
+    dtype : dtype
+        The batches' dtype.
+    level : float
+        Standard deviation of the noise.
+    """
+
+    def __init__(self, n_rows, n_features, dtype, level):
+        self.draws = np.empty((4 * n_rows, n_features), dtype=dtype)
+        self.n_refresh = max(n_rows // 16, 1)
+        self.level = float(level)
+        self.filled = False
+
+    def _draw(self, rows, rng):
+        rng.standard_normal(out=rows, dtype=rows.dtype)
+        rows *= self.level
+
+    def add_to(self, batch, rng):
+        """Add noise to ``batch`` (at most ``n_rows`` rows) in place."""
+        draws = self.draws
+        if not self.filled:
+            self._draw(draws, rng)
+            self.filled = True
+        n, size = batch.shape[0], draws.shape[0]
+        start = int(rng.integers(size))
+        first = min(n, size - start)
+        batch[:first] += draws[start : start + first]
+        batch[first:] += draws[: n - first]
+        start = int(rng.integers(size - self.n_refresh + 1))
+        self._draw(draws[start : start + self.n_refresh], rng)
+        return batch
+
+
 @dataclass(frozen=True)
 class GraphBuffers(RowBuffers):
     """Scratch of :func:`graph_loss` for up to ``n`` edges, and the codes' gradient."""

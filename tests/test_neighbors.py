@@ -13,7 +13,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from skae import AutoencoderTransformer
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
 from skae._optimizers import l2_penalty
-from skae._regularizers import GraphBuffers, NeighborGraphTerm, graph_loss
+from skae._regularizers import GaussianPool, GraphBuffers, NeighborGraphTerm, graph_loss
 
 
 @pytest.fixture
@@ -216,9 +216,10 @@ def test_objective_gradient_with_the_graph_term(params, finite_difference_gradie
     objective = ae._objective.with_code_terms([term])
     batch = next(iter(objective.batches(np.arange(40), 12, np.random.RandomState(1), True)))
     theta = ae._theta + 0.05 * rng.normal(size=ae._theta.size)
-    buffers = objective.allocate(batch.size, theta.dtype)
 
     def f(t, grad=None):
+        # Fresh buffers each time: the noise pool of edge batches lives in them.
+        buffers = objective.allocate(batch.size, theta.dtype)
         value = objective.loss_and_grad(
             t, X, batch, 1 / batch.size, buffers, grad, np.random.default_rng(7)
         )
@@ -229,6 +230,33 @@ def test_objective_gradient_with_the_graph_term(params, finite_difference_gradie
     f(theta, grad)
     expected = finite_difference_gradient(f, theta)
     assert np.linalg.norm(grad - expected) / np.linalg.norm(grad + expected) < 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_noise_pool_draws_are_normal_and_recycled(dtype):
+    pool = GaussianPool(64, 30, dtype, level=0.5)
+    rng = np.random.default_rng(0)
+    noise = np.stack([pool.add_to(np.zeros((64, 30), dtype), rng) for _ in range(400)])
+    assert noise.dtype == dtype
+    assert abs(noise.mean()) < 0.01 and noise.std() == pytest.approx(0.5, rel=0.02)
+    # Any two batches share few rows; the pool's rows come back (4 x 64 of them).
+    first = {row.tobytes() for row in noise[0]}
+    assert sum(row.tobytes() in first for row in noise[1]) < 64
+    assert any(row.tobytes() in first for batch in noise[1:20] for row in batch)
+    # A batch that starts at one of the pool's last two rows wraps round to its first.
+    seed = next(s for s in range(1000) if np.random.default_rng(s).integers(256) >= 254)
+    wrapped = pool.add_to(np.zeros((3, 30), dtype), np.random.default_rng(seed))
+    assert (wrapped != 0).all(axis=1).all()
+
+
+def test_auto_noise_is_gaussian_only_with_the_term(digits):
+    X = digits[0][:200]
+    plain = dict(n_components=3, hidden_layer_sizes=(16,), max_iter=5, random_state=0)
+    codes = [AutoencoderTransformer(**plain, noise=n).fit(X).transform(X) for n in ("auto", None)]
+    np.testing.assert_array_equal(*codes)
+    auto, off, on = (graph_model(noise=n).fit(X).transform(X) for n in ("auto", None, "gaussian"))
+    np.testing.assert_array_equal(auto, on)
+    assert not np.allclose(auto, off)
 
 
 def test_codes_keep_the_clusters(digits):

@@ -81,9 +81,8 @@ class AutoencoderBuffers(RowBuffers):
     the clean batch when the input is corrupted, and ``noise`` the fresh draws
     (or ``noise_pool``, kept from batch to batch, for Gaussian noise on
     batches of edges: :class:`~skae._regularizers.GaussianPool`);
-    ``code_terms`` holds the
-    buffers of each term on the codes (its gradient in ``.grad``);
-    ``workspace`` is the network's flat scratch.
+    ``code_terms`` holds the buffers of each term on the codes (its gradient
+    in ``.grad``); ``workspace`` is the network's flat scratch.
     """
 
     acts: list

@@ -23,9 +23,9 @@ from ._regularizers import L1CodePenalty, NeighborGraphTerm
 __all__ = ["AutoencoderTransformer"]
 
 # With n_neighbors and n_epochs=None, training samples about this many edges
-# (2,000 batches of 512), in at most MAX_EPOCHS epochs; a fresh PCA start has
+# (1,500 batches of 512), in at most MAX_EPOCHS epochs; a fresh PCA start has
 # its codes rescaled to this root mean square.
-EDGE_SAMPLES = 1_024_000
+EDGE_SAMPLES = 768_000
 MAX_EPOCHS = 500
 CODE_RMS = 3.0
 # The neighbour graph is built on the rows' top principal components.
@@ -140,7 +140,7 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     n_epochs : int or None, default=None
         Epochs over the graph's edges with ``n_neighbors``. ``None``: as many
-        as take about 1,000,000 edge samples (2,000 batches of 512 edges; 11
+        as take about 768,000 edge samples (1,500 batches of 512 edges; 8
         epochs for 10,000 MNIST images), at most 500.
 
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \

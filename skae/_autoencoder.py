@@ -117,7 +117,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         Training then runs on batches of edges sampled by weight (the heads'
         reconstruction and both ends' codes, with ``negative_sample_rate``
         negatives per edge drawn from the batch's own codes), for ``n_epochs``
-        epochs with the step size decaying linearly to zero; ``max_iter``,
+        epochs with the step size decaying linearly to zero, on inputs with
+        Gaussian noise (``noise="auto"``); ``max_iter``,
         ``tol``, ``n_iter_no_change`` and ``early_stopping`` do not apply, and
         there is no ``partial_fit``. ``sample_weight`` weighs the rows'
         reconstruction; the graph treats the rows alike, leaving out those of

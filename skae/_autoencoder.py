@@ -14,8 +14,8 @@ from scipy.special import expit
 
 from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
-from ._data import principal_axes, weighted_moments
-from ._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, pca_projection
+from ._data import weighted_moments
+from ._neighbors import find_ab_params, neighbor_graph
 from ._network import Network
 from ._objective import AutoencoderObjective
 from ._regularizers import L1CodePenalty, NeighborGraphTerm
@@ -28,8 +28,6 @@ __all__ = ["AutoencoderTransformer"]
 EDGE_SAMPLES = 768_000
 MAX_EPOCHS = 500
 CODE_RMS = 3.0
-# The neighbour graph is built on the rows' top principal components.
-GRAPH_COMPONENTS = 30
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -457,12 +455,16 @@ class AutoencoderTransformer(BaseAutoencoder):
         if self.loss != "squared_error":
             mean, scale = weighted_moments(X, sample_weight)
         mean = np.asarray(mean, dtype=np.float64)
-        axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng, sample_weight)
-        projection = pca_projection(X, rows, mean, scale, axes)
-        indices, distances = nearest_neighbors(
-            projection, self.n_neighbors - 1, algorithm=self.neighbors_algorithm, random_state=rng
+        graph = neighbor_graph(
+            X,
+            rows,
+            mean,
+            scale,
+            self.n_neighbors,
+            algorithm=self.neighbors_algorithm,
+            random_state=rng,
+            sample_weight=sample_weight,
         )
-        graph = fuzzy_graph(indices, distances, self.n_neighbors)
         a, b = find_ab_params(self.spread, self.min_dist)
         term = NeighborGraphTerm(graph, rows, a, b, self.negative_sample_rate, self.neighbor_weight)
         objective = state["objective"]

@@ -13,7 +13,8 @@ learning"), in NumPy:
 - :func:`find_ab_params`: the ``a``, ``b`` of the code-space similarity
   ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
 - :func:`pca_projection`: the rows on their top principal components, where
-  the graph is built.
+  the graph is built;
+- :func:`neighbor_graph`: all of it for the training rows of an autoencoder.
 
 The term on the codes that the graph feeds, :class:`NeighborGraphTerm`, and
 its loss live in :mod:`skae._regularizers`.
@@ -22,13 +23,21 @@ its loss live in :mod:`skae._regularizers`.
 import numpy as np
 import scipy.sparse as sp
 
-from ._data import CHUNK_ROWS, chunks
+from ._data import CHUNK_ROWS, chunks, principal_axes
 
-__all__ = ["find_ab_params", "fuzzy_graph", "nearest_neighbors", "pca_projection"]
+__all__ = [
+    "find_ab_params",
+    "fuzzy_graph",
+    "nearest_neighbors",
+    "neighbor_graph",
+    "pca_projection",
+    "undirected_edges",
+]
 
 SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
 MIN_K_DIST_SCALE = 1e-3  # as umap-learn
 EXACT_SEARCH_ROWS = 100_000  # neighbors_algorithm="auto": exact search up to this many rows
+GRAPH_COMPONENTS = 30  # the graph is built on the rows' top principal components
 
 
 def _check_rows(X):
@@ -354,3 +363,21 @@ def pca_projection(X, rows, mean, scale, axes):
         out[part] -= shift
     out /= scale
     return out
+
+
+def neighbor_graph(X, rows, mean, scale, n_neighbors, *, algorithm, random_state, sample_weight):
+    """UMAP's fuzzy graph of ``X[rows]``, on their top principal components.
+
+    The rows are centred by ``mean`` and divided by ``scale`` (the network's
+    view of them) and projected on the top ``GRAPH_COMPONENTS`` principal
+    axes of ``X`` (weighted by ``sample_weight``); each is linked to its
+    ``n_neighbors - 1`` nearest others there. Returns a symmetric sparse
+    matrix over ``rows``.
+    """
+    n_axes = min(GRAPH_COMPONENTS, X.shape[1])
+    axes = principal_axes(X, mean, scale, n_axes, random_state, sample_weight)
+    projection = pca_projection(X, rows, mean, scale, axes)
+    indices, distances = nearest_neighbors(
+        projection, n_neighbors - 1, algorithm=algorithm, random_state=random_state
+    )
+    return fuzzy_graph(indices, distances, n_neighbors)

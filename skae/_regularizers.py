@@ -13,10 +13,10 @@ the caller seeds from the estimator's random state.
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._data import RowBuffers, chunks
 from ._losses import scale_rows, weighted_total
+from ._neighbors import undirected_edges
 
 
 @dataclass(frozen=True)
@@ -291,11 +291,8 @@ class NeighborGraphTerm:
     needs_rng = True
 
     def __init__(self, graph, rows, a, b, negative_sample_rate, weight):
-        upper = sp.triu(graph, k=1).tocoo()
-        keep = upper.data > 0
-        self.heads = np.asarray(rows)[upper.row[keep]]
-        self.tails = np.asarray(rows)[upper.col[keep]]
-        self.weights = upper.data[keep].astype(np.float64)
+        heads, tails, self.weights = undirected_edges(graph)
+        self.heads, self.tails = np.asarray(rows)[heads], np.asarray(rows)[tails]
         self.a, self.b = float(a), float(b)
         self.negative_sample_rate = int(negative_sample_rate)
         self.weight = float(weight)

@@ -211,16 +211,18 @@ class AutoencoderObjective:
     def loss_and_grad(self, theta, X, rows, row_weight, buffers, grad=None, rng=None):
         acts = buffers.acts
         self.loader.load(X, rows, acts[0])
+        paired = rng is not None and self._pairs_rows()
         target = None
         if self.noise is not None and rng is not None:
             target = buffers.target
-            target[...] = acts[0]
+            n_clean = acts[0].shape[0] // 2 if paired else None  # the decoded rows
+            target[:n_clean] = acts[0][:n_clean]
             if buffers.noise_pool is not None:
                 buffers.noise_pool.add_to(acts[0], rng)
             else:
                 fill = self.loader.masked_value()
                 corrupt(acts[0], self.noise, self.noise_level, rng, buffers.noise, fill)
-        if self._pairs_rows() and rng is not None:
+        if paired:
             return self._paired_loss_and_grad(theta, buffers, grad, row_weight, target, rng)
         code_penalty = None
         if self.code_terms:

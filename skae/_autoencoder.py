@@ -1,33 +1,37 @@
 """AutoencoderTransformer: nonlinear dimensionality reduction, PCA's drop-in.
 
-The estimator's own parts: its parameters, the objective it trains (the
-network with the PCA start of its linear path, tied weights, input corruption
-and the code's L1 penalty: :class:`~skae._objective.AutoencoderObjective`),
-and encoding and decoding. Fitting and the scikit-learn glue live in
-:mod:`skae._base`.
+The estimator's own parts: its parameters, its network (with the PCA start
+of its linear path and tied weights), the objective it trains
+(:class:`~skae._objective.AutoencoderObjective`: input corruption, the code's
+L1 penalty and, with ``n_neighbors``, the neighbour-graph term of
+:mod:`skae._graph_term` on the graph of :mod:`skae._neighbors`), its training
+plan, and encoding and decoding. Fitting lives in :mod:`skae._fitting`, the
+transforms and the scikit-learn glue in :mod:`skae._base`.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
 
 from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
 from ._data import weighted_moments
+from ._fitting import TrainingPlan
+from ._graph_term import (
+    CODE_RMS,
+    EDGE_BATCH_ROWS,
+    LEARNING_RATE,
+    EdgeSampler,
+    NeighborGraphTerm,
+    default_epochs,
+)
 from ._neighbors import find_ab_params, neighbor_graph
 from ._network import Network
 from ._objective import AutoencoderObjective
-from ._regularizers import L1CodePenalty, NeighborGraphTerm
+from ._regularizers import L1CodePenalty
+from ._training import StoppingRule
 
 __all__ = ["AutoencoderTransformer"]
-
-# With n_neighbors and n_epochs=None, training samples about this many edges
-# (1,500 batches of 512), in at most MAX_EPOCHS epochs; a fresh PCA start has
-# its codes rescaled to this root mean square.
-EDGE_SAMPLES = 768_000
-MAX_EPOCHS = 500
-CODE_RMS = 3.0
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -209,7 +213,11 @@ class AutoencoderTransformer(BaseAutoencoder):
         Print one line per epoch.
 
     warm_start : bool, default=False
-        Let ``fit`` continue from the current weights instead of starting anew.
+        Let ``fit`` continue from the current weights instead of starting anew,
+        training with the current parameters. ``hidden_layer_sizes``,
+        ``n_components``, ``linear_path``, ``tied_weights``, ``activation`` and
+        ``loss`` fix what the weights mean: a warm fit (or ``partial_fit``)
+        that changes one of them raises a ``ValueError``.
 
     momentum : float, default=0.9
         Momentum of ``solver="sgd"``, in [0, 1].
@@ -251,6 +259,12 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     intercepts_ : list of ndarray
         Bias vectors, layer by layer.
+
+    n_components_ : int
+        Size of the code of the fitted network (``n_components`` as fitted).
+
+    out_activation_ : {"identity", "logistic"}
+        The decoder's output activation, set by the ``loss`` trained with.
 
     mean_ : ndarray of shape (n_features,)
         Per-feature (weighted) mean of the first training data, subtracted
@@ -405,12 +419,14 @@ class AutoencoderTransformer(BaseAutoencoder):
         self.max_fun = max_fun
 
     def _layout(self, sizes):
-        """The parameters that fix the layout of ``theta``, by name."""
+        """The parameters that fix the layout of ``theta`` and what it means, by name."""
         return {
             "hidden_layer_sizes": tuple(sizes),
             "n_components": self.n_components,
             "linear_path": self.linear_path,
             "tied_weights": self.tied_weights,
+            "activation": self.activation,
+            "loss": self.loss,
         }
 
     def _check_options(self, incremental):
@@ -432,49 +448,11 @@ class AutoencoderTransformer(BaseAutoencoder):
                 f"min_dist={self.min_dist!r}."
             )
 
-    def _neighbor_training(self, state, X, rows, sample_weight, rng):
-        """The objective with the neighbour-graph term of ``X[rows]``, and its epochs.
-
-        The graph is built on the rows' top (at most 30) principal components,
-        in the network's scaling; rows of zero weight are left out. A fresh
-        network with a linear path starts at PCA with codes rescaled to a root
-        mean square of 3, a scale at which the similarity curve separates
-        neighbours from the rest.
-        """
-        if self.n_neighbors is None:
-            return None
-        if sample_weight is not None:
-            rows = rows[sample_weight[rows] > 0]
-        if self.n_neighbors >= rows.size:
-            plural = "s" if rows.size != 1 else ""
-            raise ValueError(
-                f"n_neighbors={self.n_neighbors} needs more training rows than that; "
-                f"got {rows.size} sample{plural}."
-            )
-        mean, scale = state["mean_"], state["scale_"]
-        if self.loss != "squared_error":
-            mean, scale = weighted_moments(X, sample_weight)
-        mean = np.asarray(mean, dtype=np.float64)
-        graph = neighbor_graph(
-            X,
-            rows,
-            mean,
-            scale,
-            self.n_neighbors,
-            algorithm=self.neighbors_algorithm,
-            random_state=rng,
-            sample_weight=sample_weight,
-        )
-        a, b = find_ab_params(self.spread, self.min_dist)
-        term = NeighborGraphTerm(graph, rows, a, b, self.negative_sample_rate, self.neighbor_weight)
-        objective = state["objective"]
-        fresh = state["n_iter_"] == 0 and not state["loss_curve_"]
-        if fresh and self.linear_path and not self.tied_weights:
-            objective.scale_codes(state["theta"], X, rows, CODE_RMS)
-        n_epochs = self.n_epochs
-        if n_epochs is None:
-            n_epochs = min(MAX_EPOCHS, -(-EDGE_SAMPLES // max(term.n_edges, 1)))
-        return objective.with_code_terms([term]), n_epochs
+    def _learning_rate_init(self):
+        """``learning_rate_init``, with "auto" resolved: larger with the graph term."""
+        if self.learning_rate_init == "auto":
+            return 0.001 if self.n_neighbors is None else LEARNING_RATE
+        return self.learning_rate_init
 
     def _noise(self):
         """``noise``, with "auto" resolved."""
@@ -482,24 +460,78 @@ class AutoencoderTransformer(BaseAutoencoder):
             return None if self.n_neighbors is None else "gaussian"
         return self.noise
 
-    def _make_objective(self, n_features, sizes, loader):
+    def _make_network(self, n_features, sizes):
         layer_sizes = [n_features, *sizes, self.n_components, *sizes[::-1], n_features]
         activations = [self.activation] * len(sizes)
         activations = activations + ["identity"] + activations + ["identity"]
-        network = Network(
+        return Network(
             layer_sizes,
             activations,
             self.loss,
             tied=self.tied_weights,
             linear_path=self.linear_path,
         )
-        code_terms = [L1CodePenalty(self.code_l1)] if self.code_l1 > 0 else []
+
+    def _make_objective(self, network, loader, code_terms=(), edges=None):
+        """The objective of the current parameters (and, with the graph, its term and edges)."""
+        l1 = [L1CodePenalty(self.code_l1)] if self.code_l1 > 0 else []
         return AutoencoderObjective(
             network,
             loader,
             noise=self._noise(),
             noise_level=self.noise_level,
-            code_terms=code_terms,
+            code_terms=[*l1, *code_terms],
+            edges=edges,
+        )
+
+    def _training_plan(self, state, X, sample_weight, incremental):
+        """With ``n_neighbors``: train on the edges of the graph of the rows.
+
+        The graph is built on the rows' top (at most 30) principal components,
+        in the network's scaling; rows of zero weight are left out. A fresh
+        network with a linear path starts at PCA with codes rescaled to a root
+        mean square of ``CODE_RMS``. Training runs ``n_epochs`` epochs of
+        edge batches with the step size decaying linearly to zero.
+        """
+        if self.n_neighbors is None:
+            return super()._training_plan(state, X, sample_weight, incremental)
+        rows = np.arange(X.shape[0])
+        if sample_weight is not None:
+            rows = rows[sample_weight > 0]
+        if self.n_neighbors >= rows.size:
+            plural = "s" if rows.size != 1 else ""
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} needs more training rows than that; "
+                f"got {rows.size} sample{plural}."
+            )
+        mean, scale = state.mean, state.scale
+        if not state.network.loss.standardizes:
+            mean, scale = weighted_moments(X, sample_weight)
+        graph = neighbor_graph(
+            X,
+            rows,
+            np.asarray(mean, dtype=np.float64),
+            scale,
+            self.n_neighbors,
+            algorithm=self.neighbors_algorithm,
+            random_state=state.rng,
+            sample_weight=sample_weight,
+        )
+        edges = EdgeSampler(graph, rows)
+        a, b = find_ab_params(self.spread, self.min_dist)
+        term = NeighborGraphTerm(a, b, self.negative_sample_rate, self.neighbor_weight)
+        objective = self._make_objective(state.network, state.loader(), [term], edges)
+        if state.fresh and self.linear_path and not self.tied_weights:
+            objective.scale_codes(state.theta, X, rows, CODE_RMS)
+        n_epochs = default_epochs(edges.n_edges) if self.n_epochs is None else self.n_epochs
+        batch_size = EDGE_BATCH_ROWS if self.batch_size == "auto" else self.batch_size
+        return TrainingPlan(
+            objective,
+            rows,
+            None,
+            StoppingRule(n_epochs, anneal=True),
+            batch_size,
+            self._learning_rate_init(),
         )
 
     def _folded(self, dtype, inputs, outputs):
@@ -509,7 +541,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         decoder each fold their own side into their own copy.
         """
         theta = self._theta.astype(dtype, copy=True)
-        return self._objective.network.fold_affine(
+        return self._network.fold_affine(
             theta, self.mean_.astype(dtype), self.scale_, inputs=inputs, outputs=outputs
         )
 
@@ -521,13 +553,10 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     @np.errstate(under="ignore")
     def _encode_rows(self, theta, X):
-        network = self._objective.network
+        network = self._network
         return network.predict(theta, X, 0, network.code_index)
 
     @np.errstate(under="ignore")
     def _decode_rows(self, theta, Z):
-        network = self._objective.network
-        raw = network.predict(theta, Z, network.code_index)
-        if self.loss == "binary_crossentropy":
-            expit(raw, out=raw)
-        return raw
+        network = self._network
+        return self._reconstruct(network.predict(theta, Z, network.code_index))

@@ -62,8 +62,9 @@ class Network:
     activations : sequence of str
         One activation name per layer (``len(layer_sizes) - 1`` of them). The
         last layer's is not applied in training: ``loss`` folds it in.
-    loss : str, default="squared_error"
-        A key of ``LOSSES``.
+    loss : str or loss object, default="squared_error"
+        A key of ``LOSSES``, or one of its values (:mod:`skae._losses`); kept
+        as the object in ``self.loss``.
     tied : bool, default=False
         Share each decoder weight with its mirror encoder weight (transposed).
         Needs a symmetric ``layer_sizes``.
@@ -77,7 +78,7 @@ class Network:
     def __init__(
         self, layer_sizes, activations, loss="squared_error", tied=False, linear_path=False
     ):
-        self.loss = loss
+        self.loss = LOSSES[loss] if isinstance(loss, str) else loss
         sizes = [int(s) for s in layer_sizes]
         n_layers = len(sizes) - 1
         if len(activations) != n_layers:
@@ -328,7 +329,7 @@ class Network:
         """
         self.forward(theta, acts, scratch=deltas)
         target = acts[0] if target is None else target
-        loss = LOSSES[self.loss](acts[-1], target, row_weight, deltas[-1])
+        loss = self.loss.value_and_delta(acts[-1], target, row_weight, deltas[-1])
         code_grad = None
         if code_penalty is not None:
             value, code_grad = code_penalty(acts[self.code_index])

@@ -28,18 +28,18 @@ data's preprocessing, and offers:
     no noise (validation, scores).
 ``batches(rows, batch_size, rng, shuffle)``
     The batches of an epoch over the training ``rows``, as arrays of row
-    indices; :func:`shuffled_batches` unless a term on the codes needs
-    batches of its own (the edges of a neighbour graph).
+    indices (``rng`` a ``numpy.random.RandomState``): :func:`shuffled_batches`,
+    or an :class:`~skae._graph_term.EdgeSampler`'s batches of edges.
 ``batch_rows(batch_size)``
     The rows of the largest of those batches, which the buffers must hold.
 
 Terms on the codes (the L1 penalty of :mod:`skae._regularizers`, the
-neighbour-graph term of :mod:`skae._neighbors`) have their own small
+neighbour-graph term of :mod:`skae._graph_term`) have their own small
 interface: ``needs_rng``, ``allocate(n_rows, n_components, dtype)`` (a
-:class:`~skae._data.RowBuffers` with a ``grad`` field),
+:class:`~skae._data.RowBuffers` with a ``grad`` field), and
 ``value_and_grad(codes, row_weight, buffers, rng)``, which returns the term's
 value for a batch's codes and writes its gradient with respect to them into
-``buffers.grad``, and optionally ``batches`` and ``batch_rows``.
+``buffers.grad``.
 """
 
 from dataclasses import dataclass
@@ -47,8 +47,8 @@ from typing import Protocol
 
 import numpy as np
 
-from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes, weighted_moments
-from ._losses import LOSSES, first_rows_weight
+from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes
+from ._losses import first_rows_weight
 from ._regularizers import GaussianPool, corrupt
 
 __all__ = ["AutoencoderBuffers", "AutoencoderObjective", "Objective", "shuffled_batches"]
@@ -80,7 +80,8 @@ class AutoencoderBuffers(RowBuffers):
     ``deltas[i]`` are layer ``i``'s output and its gradient; ``target`` keeps
     the clean batch when the input is corrupted, and ``noise`` the fresh draws
     (or ``noise_pool``, kept from batch to batch, for Gaussian noise on
-    batches of edges: :class:`~skae._regularizers.GaussianPool`);
+    batches of edges: :class:`~skae._regularizers.GaussianPool`), ``mask``
+    the entries that masking noise replaces;
     ``code_terms`` holds the buffers of each term on the codes (its gradient
     in ``.grad``); ``workspace`` is the network's flat scratch.
     """
@@ -91,6 +92,7 @@ class AutoencoderBuffers(RowBuffers):
     target: np.ndarray = None
     noise: np.ndarray = None
     noise_pool: "GaussianPool" = None
+    mask: np.ndarray = None
     code_terms: list = None
 
     unsliced = ("workspace", "noise_pool")
@@ -126,14 +128,19 @@ class AutoencoderObjective:
         output) or masking probability.
     code_terms : sequence, default=()
         Terms on the codes, each added to the reconstruction loss.
+    edges : :class:`~skae._graph_term.EdgeSampler` or None, default=None
+        Train on batches of edges instead of shuffled rows: each batch holds
+        the edges' heads, then their tails, and an untied network decodes the
+        heads alone (every row is a head of some edges).
     """
 
-    def __init__(self, network, loader, *, noise=None, noise_level=0.0, code_terms=()):
+    def __init__(self, network, loader, *, noise=None, noise_level=0.0, code_terms=(), edges=None):
         self.network = network
         self.loader = loader
         self.noise = noise
         self.noise_level = float(noise_level)
         self.code_terms = tuple(code_terms)
+        self.edges = edges
 
     @property
     def n_params(self):
@@ -185,10 +192,9 @@ class AutoencoderObjective:
             params[code - 1][0][...] *= 0.01
             zero_code = np.zeros((1, n_components), dtype=theta.dtype)
             params[-1][1][...] -= network.predict(theta, zero_code, code)[0]
-        if network.loss == "binary_crossentropy":
-            # Start the output at the data's mean: logits of the feature means.
-            means = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
-            params[-1][1][...] += np.log(means / (1 - means))
+        bias = network.loss.initial_bias(X, sample_weight)
+        if bias is not None:
+            params[-1][1][...] += bias
         return theta
 
     def allocate(self, n_rows, dtype):
@@ -205,6 +211,7 @@ class AutoencoderObjective:
             noise_pool=GaussianPool(n_rows, acts[0].shape[1], dtype, self.noise_level)
             if pooled
             else None,
+            mask=np.empty(acts[0].shape, dtype=bool) if self.noise == "masking" else None,
             code_terms=[term.allocate(n_rows, code_width, dtype) for term in self.code_terms],
         )
 
@@ -221,7 +228,9 @@ class AutoencoderObjective:
                 buffers.noise_pool.add_to(acts[0], rng)
             else:
                 fill = self.loader.masked_value()
-                corrupt(acts[0], self.noise, self.noise_level, rng, buffers.noise, fill)
+                corrupt(
+                    acts[0], self.noise, self.noise_level, rng, buffers.noise, fill, buffers.mask
+                )
         if paired:
             return self._paired_loss_and_grad(theta, buffers, grad, row_weight, target, rng)
         code_penalty = None
@@ -257,7 +266,7 @@ class AutoencoderObjective:
         A tied network decodes every row instead: its shared matrices get their
         gradient in one backward pass.
         """
-        return self._sampler() is not None and not self.network.layers[-1].transpose
+        return self.edges is not None and not self.network.layers[-1].transpose
 
     def _paired_loss_and_grad(self, theta, buffers, grad, row_weight, target, rng):
         """A batch of edges: the codes of all its rows, the reconstruction of its heads.
@@ -277,7 +286,7 @@ class AutoencoderObjective:
         network.forward(theta, head_acts, code, n_layers, scratch=head_deltas)
         head_weight = first_rows_weight(row_weight, n_heads)
         target = acts[0][:n_heads] if target is None else target[:n_heads]
-        loss = LOSSES[network.loss](head_acts[-1], target, head_weight, head_deltas[-1])
+        loss = network.loss.value_and_delta(head_acts[-1], target, head_weight, head_deltas[-1])
         if grad is not None:
             network.backward(
                 theta, head_acts, head_deltas, grad, code, n_layers, workspace=buffers.workspace
@@ -287,24 +296,14 @@ class AutoencoderObjective:
             network.backward(theta, acts, deltas, grad, 0, code, workspace=buffers.workspace)
         return loss + value
 
-    def _sampler(self):
-        """The term on the codes that brings its own batches, or None."""
-        return next((t for t in self.code_terms if hasattr(t, "batches")), None)
-
     def batch_rows(self, batch_size):
         """Rows of the largest batch for a ``batch_size``."""
-        sampler = self._sampler()
-        return batch_size if sampler is None else sampler.batch_rows(batch_size)
+        return batch_size if self.edges is None else self.edges.batch_rows(batch_size)
 
     def batches(self, rows, batch_size, rng, shuffle):
-        sampler = self._sampler()
-        if sampler is not None:
-            return sampler.batches(rows, batch_size, rng, shuffle)
+        if self.edges is not None:
+            return self.edges.batches(rows, batch_size, rng, shuffle)
         return shuffled_batches(rows, batch_size, rng, shuffle)
-
-    def with_code_terms(self, terms):
-        """The same objective with more terms on the codes (for one training call)."""
-        return replace_terms(self, self.code_terms + tuple(terms))
 
     def scale_codes(self, theta, X, rows, rms):
         """Rescale a PCA start so that its codes have root mean square ``rms``.
@@ -328,10 +327,3 @@ class AutoencoderObjective:
             encoder *= rms / current
             decoder *= current / rms
         return theta
-
-
-def replace_terms(objective, code_terms):
-    """A shallow copy of ``objective`` with other terms on the codes."""
-    copy = AutoencoderObjective.__new__(AutoencoderObjective)
-    copy.__dict__.update(vars(objective), code_terms=tuple(code_terms))
-    return copy

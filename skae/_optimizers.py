@@ -79,10 +79,19 @@ class Optimizer:
         Size of the parameter vector.
     dtype : dtype
         Its dtype; the optimizer's state has the same.
+    **settings
+        The update rule's hyperparameters, kept as :attr:`settings`.
+
+    Attributes
+    ----------
+    settings : tuple
+        The rule's name and its hyperparameters as given: two optimizers with
+        equal settings differ only in their state.
     """
 
-    def __init__(self, n_params, dtype):
+    def __init__(self, n_params, dtype, **settings):
         self._scratch = np.empty(min(n_params, BLOCK), dtype=dtype)
+        self.settings = (type(self).__name__, *sorted(settings.items()))
         # A factor on the step size that the trainer may lower (a decay to zero).
         self.rate_scale = 1.0
 
@@ -100,7 +109,7 @@ class Optimizer:
         for part in _blocks(theta.size):
             scratch = self._scratch[: part.stop - part.start]
             if decay:
-                squares += _add_decay(theta, grad, part, decay, decayed, self._scratch)
+                squares += _add_decay(theta, grad, part, decay, decayed, scratch)
             self._update(part, theta[part], grad[part], scratch)
         return 0.5 * decay * squares
 
@@ -142,7 +151,15 @@ class SGD(Optimizer):
         momentum=0.9,
         nesterov=True,
     ):
-        super().__init__(n_params, dtype)
+        super().__init__(
+            n_params,
+            dtype,
+            learning_rate_init=float(learning_rate_init),
+            learning_rate=learning_rate,
+            power_t=float(power_t),
+            momentum=float(momentum),
+            nesterov=bool(nesterov),
+        )
         self.learning_rate_init = float(learning_rate_init)
         self.learning_rate = float(learning_rate_init)
         self.schedule = learning_rate
@@ -199,7 +216,14 @@ class Adam(Optimizer):
         beta_2=0.999,
         epsilon=1e-8,
     ):
-        super().__init__(n_params, dtype)
+        super().__init__(
+            n_params,
+            dtype,
+            learning_rate_init=float(learning_rate_init),
+            beta_1=float(beta_1),
+            beta_2=float(beta_2),
+            epsilon=float(epsilon),
+        )
         self.learning_rate_init = float(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)

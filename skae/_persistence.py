@@ -1,7 +1,7 @@
 """Secure loading with skops: the package's types, for ``skops.io.loads``.
 
 A fitted estimator holds, besides NumPy arrays, a few objects of the package
-(its objective, network layout, optimizer). ``skops.io`` loads only types it
+(its network layout with its loss, and its optimizer). ``skops.io`` loads only types it
 is told to trust; :data:`TRUSTED_TYPES` names exactly the package's own, so a
 user need not list them by hand and no other type is let through.
 
@@ -19,24 +19,21 @@ True
 """
 
 from ._autoencoder import AutoencoderTransformer
-from ._data import RowLoader
+from ._losses import BinaryCrossEntropy, SquaredError
 from ._network import Block, Layer, Network
-from ._objective import AutoencoderObjective
 from ._optimizers import SGD, Adam
-from ._regularizers import L1CodePenalty
 from ._variational import VariationalAutoencoder
-from ._variational_network import VariationalObjective
+from ._variational_network import VariationalNetwork
 
 _TYPES = (
     AutoencoderTransformer,
     VariationalAutoencoder,
-    AutoencoderObjective,
-    VariationalObjective,
     Network,
+    VariationalNetwork,
     Block,
     Layer,
-    RowLoader,
-    L1CodePenalty,
+    SquaredError,
+    BinaryCrossEntropy,
     Adam,
     SGD,
 )

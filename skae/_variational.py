@@ -1,22 +1,21 @@
 """VariationalAutoencoder: a generative autoencoder with a smooth latent space.
 
-It shares :class:`~skae._base.BaseAutoencoder`'s validation, fitting and
-glue with :class:`~skae.AutoencoderTransformer`; only the objective
-(:mod:`skae._variational_network`), the encoding and decoding, and the scores
-differ.
+It shares :class:`~skae._base.BaseAutoencoder`'s fitting, transforms and
+glue with :class:`~skae.AutoencoderTransformer`; only the network and the
+objective (:mod:`skae._variational_network`), the encoding and decoding, and
+the scores differ.
 """
 
 from numbers import Real
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseAutoencoder
 from ._compat import Interval
 from ._data import check_positive_int
-from ._variational_network import VariationalObjective
+from ._variational_network import VariationalNetwork, VariationalObjective
 
 __all__ = ["VariationalAutoencoder"]
 
@@ -102,7 +101,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         Print one line per epoch.
 
     warm_start : bool, default=False
-        Let ``fit`` continue from the current weights.
+        Let ``fit`` continue from the current weights, training with the
+        current parameters; ``hidden_layer_sizes``, ``n_components``,
+        ``activation`` and ``loss`` cannot change then (a ``ValueError``).
 
     momentum : float, default=0.9
         Momentum of ``solver="sgd"``.
@@ -143,6 +144,15 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     intercepts_ : list of ndarray
         Bias vectors, in the same order.
+
+    n_components_ : int
+        Size of the code of the fitted network (``n_components`` as fitted).
+
+    out_activation_ : {"identity", "logistic"}
+        The decoder's output activation, set by the ``loss`` trained with.
+
+    beta_ : float
+        The weight of the KL term in the last fit; :meth:`score_samples` uses it.
 
     mean_ : ndarray of shape (n_features,)
         Per-feature mean of the first training data (zero for
@@ -271,58 +281,62 @@ class VariationalAutoencoder(BaseAutoencoder):
         self.max_fun = max_fun
 
     def _layout(self, sizes):
-        return {"hidden_layer_sizes": tuple(sizes), "n_components": self.n_components}
+        """The parameters that fix the layout of ``theta`` and what it means, by name."""
+        return {
+            "hidden_layer_sizes": tuple(sizes),
+            "n_components": self.n_components,
+            "activation": self.activation,
+            "loss": self.loss,
+        }
 
-    def _make_objective(self, n_features, sizes, loader):
-        return VariationalObjective(
-            n_features, sizes, self.n_components, self.activation, self.loss, loader, self.beta
-        )
+    def _make_network(self, n_features, sizes):
+        return VariationalNetwork(n_features, sizes, self.n_components, self.activation, self.loss)
+
+    def _make_objective(self, network, loader):
+        return VariationalObjective(network, loader, self.beta)
+
+    def _commit(self, state, result, incremental):
+        super()._commit(state, result, incremental)
+        self.beta_ = float(self.beta)
 
     # --------------------------------------------------- encode and decode
 
     def _encoder_params(self, dtype):
         """The encoder's half of the parameters, folded to read raw ``X``."""
-        objective = self._objective
-        theta = objective.halves(self._theta.astype(dtype, copy=True))[0]
-        return objective.encoder.fold_affine(
+        network = self._network
+        theta = network.halves(self._theta.astype(dtype, copy=True))[0]
+        return network.encoder.fold_affine(
             theta, self.mean_.astype(dtype), self.scale_, outputs=False
         )
 
     def _decoder_params(self, dtype):
         """The decoder's half of the parameters, folded to write raw reconstructions."""
-        objective = self._objective
-        theta = objective.halves(self._theta.astype(dtype, copy=True))[1]
-        return objective.decoder.fold_affine(
+        network = self._network
+        theta = network.halves(self._theta.astype(dtype, copy=True))[1]
+        return network.decoder.fold_affine(
             theta, self.mean_.astype(dtype), self.scale_, inputs=False
         )
 
     def _posterior_rows(self, theta_encoder, X):
         """Mean and log-variance of ``q(z | x)`` for the rows of ``X``."""
-        k = self.n_components
-        heads = self._objective.encoder.predict(theta_encoder, X)
+        k = self.n_components_
+        heads = self._network.encoder.predict(theta_encoder, X)
         return heads[:, :k], heads[:, k:]
 
     def _encode_rows(self, theta_encoder, X):
         return self._posterior_rows(theta_encoder, X)[0]
 
     def _decode_rows(self, theta_decoder, Z):
-        raw = self._objective.decoder.predict(theta_decoder, Z)
-        if self.loss == "binary_crossentropy":
-            expit(raw, out=raw)
-        return raw
+        return self._reconstruct(self._network.decoder.predict(theta_decoder, Z))
 
     def _score_rows(self, theta_encoder, theta_decoder, X):
         mean, log_var = (a.astype(np.float64) for a in self._posterior_rows(theta_encoder, X))
-        raw = self._objective.decoder.predict(theta_decoder, mean.astype(X.dtype))
-        raw = raw.astype(np.float64)
+        raw = self._network.decoder.predict(theta_decoder, mean.astype(X.dtype))
         X = np.asarray(X, dtype=np.float64)
-        if self.loss == "binary_crossentropy":
-            # -log p(x | z) of a Bernoulli decoder, from the logits.
-            reconstruction = (np.logaddexp(0, raw) - X * raw).mean(axis=1)
-        else:
-            reconstruction = (((raw - X) / self.scale_) ** 2).mean(axis=1)
+        # -log p(x | z) per feature, up to a constant: the loss the decoder was trained with
+        reconstruction = self._network.loss.per_row(raw, X, self.scale_)
         kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1)
-        return -(reconstruction + self.beta * kl / X.shape[1])
+        return -(reconstruction + self.beta_ * kl / X.shape[1])
 
     def transform(self, X):
         """Encode ``X``: the mean of ``q(z | x)`` for each row.
@@ -393,5 +407,5 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_is_fitted(self, "_theta")
         n_samples = check_positive_int(n_samples, "n_samples")
         rng = check_random_state(random_state)
-        codes = rng.standard_normal((n_samples, self.n_components))
+        codes = rng.standard_normal((n_samples, self.n_components_))
         return self.inverse_transform(codes.astype(self._theta.dtype))

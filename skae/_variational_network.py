@@ -1,8 +1,9 @@
 """The variational objective: a Gaussian encoder and a decoder.
 
-Pure NumPy, built from two :class:`~skae._network.Network` objects over one
-flat parameter vector (the encoder's block, then the decoder's), and an
-objective in the sense of :mod:`skae._objective`: the encoder
+Pure NumPy. :class:`VariationalNetwork` is the layout: two
+:class:`~skae._network.Network` objects over one flat parameter vector (the
+encoder's block, then the decoder's). :class:`VariationalObjective` is an
+objective in the sense of :mod:`skae._objective` over it: the encoder
 maps ``x`` to the ``2 * k`` values ``[mean, log_variance]`` of ``q(z | x)``,
 and the decoder maps a code ``z`` of width ``k`` to a reconstruction. The
 objective of a row, per feature, is::
@@ -22,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import RowBuffers, weighted_moments
+from ._data import RowBuffers
 from ._losses import scale_rows, weighted_total
 from ._network import Network
 from ._objective import shuffled_batches
 
-__all__ = ["VariationalBuffers", "VariationalObjective"]
+__all__ = ["VariationalBuffers", "VariationalNetwork", "VariationalObjective"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ class VariationalBuffers(RowBuffers):
     workspace: np.ndarray
 
 
-class VariationalObjective:
-    """A Gaussian encoder and a decoder over one flat parameter vector.
+class VariationalNetwork:
+    """A Gaussian encoder and a decoder over one flat parameter vector: a VAE's layout.
 
     Parameters
     ----------
@@ -64,47 +65,31 @@ class VariationalObjective:
     activation : str
         Activation of the hidden layers.
     loss : str
-        Reconstruction loss, a key of ``LOSSES``.
-    loader : RowLoader
-        Turns rows of ``X`` into the network's view of them.
-    beta : float, default=1.0
-        Weight of the KL term.
+        Reconstruction loss, a key of ``LOSSES``; the decoder keeps its object.
     """
 
-    needs_rng = True  # the reparameterisation noise
-
-    def __init__(
-        self, n_features, hidden_layer_sizes, n_components, activation, loss, loader, beta=1.0
-    ):
+    def __init__(self, n_features, hidden_layer_sizes, n_components, activation, loss):
         hidden = [int(s) for s in hidden_layer_sizes]
         activations = [activation] * len(hidden) + ["identity"]
         self.n_components = int(n_components)
         self.n_features = int(n_features)
-        self.loss = loss
-        self.loader = loader
-        self.beta = float(beta)
         self.encoder = Network([n_features, *hidden, 2 * self.n_components], activations)
         self.decoder = Network([self.n_components, *hidden[::-1], n_features], activations, loss)
         self.split = self.encoder.n_params
         self.n_params = self.split + self.decoder.n_params
 
+    @property
+    def loss(self):
+        """The decoder's loss object."""
+        return self.decoder.loss
+
     def halves(self, theta):
         """Views ``(encoder_theta, decoder_theta)`` into ``theta`` (or a gradient)."""
         return theta[: self.split], theta[self.split :]
 
-    def init(self, X, sample_weight, rng):
-        """A new parameter vector: each half initialised as its ``Network`` does.
-
-        With binary cross-entropy the output starts at the data's mean (its
-        bias at the logits of the feature means).
-        """
-        dtype = X.dtype
-        theta = np.concatenate([self.encoder.init(rng, dtype), self.decoder.init(rng, dtype)])
-        if self.loss == "binary_crossentropy":
-            mean = np.clip(weighted_moments(X, sample_weight)[0], 1e-3, 1 - 1e-3)
-            _, bias = self.decoder.parameters(self.halves(theta)[1])[-1]
-            bias[...] = np.log(mean / (1 - mean))
-        return theta
+    def init(self, rng, dtype=np.float64):
+        """A new parameter vector: each half initialised as its ``Network`` does."""
+        return np.concatenate([self.encoder.init(rng, dtype), self.decoder.init(rng, dtype)])
 
     def parameters(self, theta):
         """``(W, b)`` views of the encoder's layers, then the decoder's."""
@@ -119,12 +104,58 @@ class VariationalObjective:
             slice(self.split, self.split + self.decoder.n_weights),
         )
 
+
+class VariationalObjective:
+    """The variational objective of a :class:`VariationalNetwork`.
+
+    Parameters
+    ----------
+    network : VariationalNetwork
+        The layout of the parameters.
+    loader : RowLoader
+        Turns rows of ``X`` into the network's view of them.
+    beta : float, default=1.0
+        Weight of the KL term.
+    """
+
+    needs_rng = True  # the reparameterisation noise
+
+    def __init__(self, network, loader, beta=1.0):
+        self.network = network
+        self.loader = loader
+        self.beta = float(beta)
+
+    @property
+    def n_params(self):
+        return self.network.n_params
+
+    @property
+    def decayed(self):
+        return self.network.decayed
+
+    def parameters(self, theta):
+        return self.network.parameters(theta)
+
+    def init(self, X, sample_weight, rng):
+        """A new parameter vector (:meth:`VariationalNetwork.init`).
+
+        The output starts at the bias the loss asks for (with binary
+        cross-entropy, the logits of the feature means).
+        """
+        network = self.network
+        theta = network.init(rng, X.dtype)
+        bias = network.loss.initial_bias(X, sample_weight)
+        if bias is not None:
+            network.decoder.parameters(network.halves(theta)[1])[-1][1][...] = bias
+        return theta
+
     def allocate(self, n_rows, dtype):
-        encoder_acts, encoder_deltas = self.encoder.allocate(n_rows, dtype)
-        decoder_acts, decoder_deltas = self.decoder.allocate(n_rows, dtype)
-        k = self.n_components
+        network = self.network
+        encoder_acts, encoder_deltas = network.encoder.allocate(n_rows, dtype)
+        decoder_acts, decoder_deltas = network.decoder.allocate(n_rows, dtype)
+        k = network.n_components
         workspace = max(
-            (net.workspace(n_rows, dtype) for net in (self.encoder, self.decoder)),
+            (net.workspace(n_rows, dtype) for net in (network.encoder, network.decoder)),
             key=lambda work: work.size,
         )
         return VariationalBuffers(
@@ -150,34 +181,35 @@ class VariationalObjective:
         ``rng`` draws the reparameterisation noise; with None the code is the
         posterior mean (no sampling).
         """
+        network = self.network
         acts, deltas = buffers.encoder_acts, buffers.encoder_deltas
         x = self.loader.load(X, rows, acts[0])
         eps = None
         if rng is not None:
             eps = buffers.eps
             rng.standard_normal(out=eps, dtype=eps.dtype)
-        k = self.n_components
-        theta_encoder, theta_decoder = self.halves(theta)
-        self.encoder.forward(theta_encoder, acts)
+        k = network.n_components
+        theta_encoder, theta_decoder = network.halves(theta)
+        network.encoder.forward(theta_encoder, acts)
         mean, log_var = acts[-1][:, :k], acts[-1][:, k:]
         std, kl = buffers.std, buffers.kl
         np.multiply(log_var, 0.5, out=std)
         np.exp(std, out=std)
+        # KL(N(mean, std^2) || N(0, 1)) per entry: (mean^2 + std^2 - 1 - log_var) / 2
         z = buffers.decoder_acts[0]
+        np.multiply(mean, mean, out=kl)
+        kl += np.multiply(std, std, out=z)  # z is scratch until the code is drawn
+        kl -= 1
+        kl -= log_var
+        kl_value = weighted_total(0.5 * kl.sum(axis=1), row_weight)
         if eps is None:
             z[...] = mean
         else:
             np.multiply(std, eps, out=z)
             z += mean
-        # KL(N(mean, std^2) || N(0, 1)) per entry: (mean^2 + std^2 - 1 - log_var) / 2
-        np.multiply(mean, mean, out=kl)
-        kl += std * std
-        kl -= 1
-        kl -= log_var
-        kl_value = weighted_total(0.5 * kl.sum(axis=1), row_weight)
-        factor = self.beta / self.n_features
-        grads = (None, None) if grad is None else self.halves(grad)
-        reconstruction = self.decoder.loss_and_grad(
+        factor = self.beta / network.n_features
+        grads = (None, None) if grad is None else network.halves(grad)
+        reconstruction = network.decoder.loss_and_grad(
             theta_decoder,
             buffers.decoder_acts,
             buffers.decoder_deltas,
@@ -205,5 +237,5 @@ class VariationalObjective:
                 kl *= 0.5
                 d_log_var += kl
             workspace = buffers.workspace
-            self.encoder.backward(theta_encoder, acts, deltas, grads[0], workspace=workspace)
+            network.encoder.backward(theta_encoder, acts, deltas, grads[0], workspace=workspace)
         return reconstruction + factor * kl_value

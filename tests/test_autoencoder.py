@@ -304,12 +304,6 @@ def test_warm_start_continues(small):
     assert ae.loss_curve_[5] < first_curve[0]
 
 
-def test_warm_start_cannot_change_architecture(small):
-    ae = quick(warm_start=True).fit(small)
-    with pytest.raises(ValueError, match="cannot change"):
-        ae.set_params(n_components=3).fit(small)
-
-
 def test_partial_fit_is_one_epoch(small):
     ae = quick()
     for _ in range(3):
@@ -364,7 +358,7 @@ def test_wrong_number_of_features(small):
         ae.transform(small[:, :4])
     with pytest.raises(ValueError, match="features"):
         ae.partial_fit(small[:, :4])
-    with pytest.raises(ValueError, match="n_components=2"):
+    with pytest.raises(ValueError, match=r"n_components_=2"):
         ae.inverse_transform(np.zeros((3, 5)))
 
 

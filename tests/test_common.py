@@ -76,7 +76,7 @@ def test_sample_weight_equivalence_from_identical_start(estimator):
     check_sample_weight_equivalence_on_dense_data("from_random_start", estimator)
 
 
-def test_lbfgs_weighted_objective_equals_repeated_rows():
+def test_lbfgs_weighted_objective_equals_repeated_rows(objective_of):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 5))
     weights = rng.randint(0, 4, size=30)
@@ -85,7 +85,7 @@ def test_lbfgs_weighted_objective_equals_repeated_rows():
     for name, data, sw in [("weighted", X, weights.astype(float)), ("repeated", repeated, None)]:
         ae = AutoencoderTransformer(2, hidden_layer_sizes=(4,), solver="lbfgs", max_iter=1)
         ae.set_params(random_state=0).fit(X)  # same layout, mean_ and scale_ for both
-        objective, theta = ae._objective, ae._theta.copy()
+        objective, theta = objective_of(ae), ae._theta.copy()
         total = data.shape[0] if sw is None else sw.sum()
         row_weight = 1 / total if sw is None else sw / total
         buffers = objective.allocate(data.shape[0], theta.dtype)

@@ -11,9 +11,10 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer
+from skae._graph_term import EdgeSampler, GraphBuffers, NeighborGraphTerm, graph_loss
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
 from skae._optimizers import l2_penalty
-from skae._regularizers import GaussianPool, GraphBuffers, NeighborGraphTerm, graph_loss
+from skae._regularizers import GaussianPool
 
 
 @pytest.fixture
@@ -205,15 +206,15 @@ def graph_model(**params):
     "params",
     [dict(), dict(tied_weights=True), dict(linear_path=False, code_l1=0.2, noise="gaussian")],
 )
-def test_objective_gradient_with_the_graph_term(params, finite_difference_gradient):
+def test_objective_gradient_with_the_graph_term(params, finite_difference_gradient, objective_of):
     """Through the objective the estimator trains: heads and tails, negatives fixed."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 5))
     ae = graph_model(hidden_layer_sizes=(4,), activation="tanh", **params).fit(X)
     a, b = find_ab_params(1.0, 0.0)
     graph = fuzzy_graph(*nearest_neighbors(X, 5), 6)
-    term = NeighborGraphTerm(graph, np.arange(40), a, b, negative_sample_rate=3, weight=0.7)
-    objective = ae._objective.with_code_terms([term])
+    term = NeighborGraphTerm(a, b, negative_sample_rate=3, weight=0.7)
+    objective = objective_of(ae, [term], EdgeSampler(graph, np.arange(40)))
     batch = next(iter(objective.batches(np.arange(40), 12, np.random.RandomState(1), True)))
     theta = ae._theta + 0.05 * rng.normal(size=ae._theta.size)
 

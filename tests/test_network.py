@@ -4,13 +4,17 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from skae._activations import ACTIVATIONS, DERIVATIVES
 from skae._data import RowLoader
+from skae._graph_term import EdgeSampler, NeighborGraphTerm
 from skae._losses import LOSSES
 from skae._network import Network
+from skae._objective import AutoencoderObjective
 from skae._optimizers import SGD, Adam, l2_penalty
-from skae._variational_network import VariationalObjective
+from skae._regularizers import L1CodePenalty
+from skae._variational_network import VariationalNetwork, VariationalObjective
 
 
 def objective(network, theta, X, row_weight, alpha, grad=None):
@@ -101,7 +105,7 @@ def test_binary_crossentropy_is_finite_for_huge_logits():
     target = np.array([[1.0, 0.0, 1.0]])
     delta = np.empty_like(raw)
     with np.errstate(all="raise"):
-        loss = LOSSES["binary_crossentropy"](raw, target, 1.0, delta)
+        loss = LOSSES["binary_crossentropy"].value_and_delta(raw, target, 1.0, delta)
     assert loss == pytest.approx(np.log(2) / 3)
     np.testing.assert_allclose(delta, [[0.0, 0.0, -0.5 / 3]])
 
@@ -180,31 +184,60 @@ def test_float32_gradient_agrees_with_float64(activation, tied, linear_path):
     assert difference < 1e-5 * np.linalg.norm(grads[np.float64])
 
 
-@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
-@pytest.mark.parametrize("tied, linear_path", [(False, False), (False, True), (True, True)])
-def test_training_step_allocates_no_array(activation, tied, linear_path):
-    # With the buffers, the workspace and the optimizer made beforehand, a
-    # step (forward, loss, backward, penalty, Adam) allocates no array: the
-    # smallest it could make is the code's 1024 x 16 float32 block, 64 kB.
+def _objective(case, activation, X):
+    """The objective the trainer calls, and a batch of 2048 rows of ``X`` (4096 x 300)."""
+    sizes = [300, 64, 32, 64, 300]
+    activations = [activation, "identity", activation, "identity"]
+    loader = RowLoader(X.mean(axis=0), 2.0)
+    if case == "variational":
+        network = VariationalNetwork(300, (64,), 32, activation, "squared_error")
+        return VariationalObjective(network, loader), np.arange(0, 4096, 2)
+    tied = case == "tied"
+    network = Network(sizes, activations, tied=tied, linear_path=case != "no linear path")
+    options = {
+        "gaussian": dict(noise="gaussian", noise_level=0.1),
+        "masking": dict(noise="masking", noise_level=0.2),
+        "l1": dict(code_terms=[L1CodePenalty(0.1)]),
+    }.get(case, {})
+    batch = np.arange(0, 4096, 2)
+    if case == "edges":  # a batch of 1024 edges, heads then tails, with pooled noise
+        graph = sp.random(4096, 4096, density=0.003, random_state=0, format="csr")
+        edges = EdgeSampler(graph + graph.T, np.arange(4096))
+        term = NeighborGraphTerm(1.9, 0.8, 5, 1.0)
+        options = dict(noise="gaussian", noise_level=0.1, code_terms=[term], edges=edges)
+        batch = next(edges.batches(None, 2048, np.random.RandomState(0)))
+    return AutoencoderObjective(network, loader, **options), batch
+
+
+@pytest.mark.parametrize(
+    "case, activation",
+    [("linear path", name) for name in sorted(ACTIVATIONS)]
+    + [
+        (case, "relu")
+        for case in ("no linear path", "tied", "gaussian", "masking", "l1", "edges", "variational")
+    ],
+)
+def test_training_step_allocates_no_array(case, activation):
+    # The trainer's step: the objective's loss and gradient of a batch of rows
+    # gathered from X, into the buffers allocated once per fit, then the
+    # optimizer's step with the L2 penalty. It allocates no array: the
+    # smallest it could make is the code's 2048 x 32 float32 block, 256 kB.
     # (NumPy's ufuncs may still use their fixed 8192-element buffers for a
-    # broadcast or a cast: 32 kB in float32, whatever the batch.)
+    # broadcast, a cast or a strided operand: 32 kB each in float32, whatever
+    # the batch; per-row sums of 2048 rows are 8 kB.)
     rng = np.random.RandomState(5)
-    network = Network(
-        [300, 64, 16, 64, 300],
-        [activation, "identity", activation, "identity"],
-        tied=tied,
-        linear_path=linear_path,
-    )
-    theta = network.init(rng, np.float32)
-    acts, deltas = network.allocate(1024, np.float32)
-    acts[0][...] = rng.normal(size=acts[0].shape)
-    workspace = network.workspace(1024, np.float32)
+    X = rng.normal(size=(4096, 300)).astype(np.float32)
+    objective, batch = _objective(case, activation, X)
+    theta = objective.init(X, None, rng)
+    buffers = objective.allocate(objective.batch_rows(2048), np.float32)
     grad = np.empty_like(theta)
     optimizer = Adam(theta.size, theta.dtype, learning_rate_init=np.float64(1e-3))
+    noise = np.random.default_rng(0) if objective.needs_rng else None
 
-    def step():  # as the training loop does it: the penalty goes in the step
-        network.loss_and_grad(theta, acts, deltas, grad, 1 / 1024, workspace=workspace)
-        optimizer.step(theta, grad, np.float64(1e-3), network.decayed)
+    def step():  # as train_stochastic does it: the penalty goes in the step
+        batch_buffers = buffers.head(batch.size)
+        objective.loss_and_grad(theta, X, batch, 1 / 2048, batch_buffers, grad, noise)
+        optimizer.step(theta, grad, np.float64(1e-3), objective.decayed)
 
     step()
     tracemalloc.start()
@@ -213,7 +246,7 @@ def test_training_step_allocates_no_array(activation, tied, linear_path):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < 1024 * 16 * 4
+    assert peak < 2048 * 32 * 4
 
 
 def _weight_mask(model, n_params):
@@ -235,7 +268,7 @@ def _weight_mask(model, n_params):
             [20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], linear_path=True
         ),
         lambda: Network([20, 12, 4, 12, 20], ["relu", "identity", "relu", "identity"], tied=True),
-        lambda: VariationalObjective(20, (12,), 4, "relu", "squared_error", RowLoader()),
+        lambda: VariationalNetwork(20, (12,), 4, "relu", "squared_error"),
     ],
 )
 def test_the_step_and_l2_penalty_decay_the_weights_only(make, optimizer):

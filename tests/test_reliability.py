@@ -127,7 +127,7 @@ def test_one_feature_and_overcomplete_code():
 def test_wrong_widths_are_named(fitted):
     with pytest.raises(ValueError, match="4 features"):
         fitted.transform(GOOD[:, :3])
-    with pytest.raises(ValueError, match="n_components=2"):
+    with pytest.raises(ValueError, match=r"n_components_=2"):
         fitted.inverse_transform(np.zeros((2, 3)))
     for sizes in [(0,), (4, -1)]:
         with pytest.raises(ValueError, match="hidden_layer_sizes"):

@@ -21,7 +21,7 @@ from skae._network import Network
 from skae._objective import AutoencoderObjective
 from skae._optimizers import l2_penalty
 from skae._regularizers import L1CodePenalty, corrupt
-from skae._variational_network import VariationalObjective
+from skae._variational_network import VariationalNetwork, VariationalObjective
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +126,14 @@ def fitted(estimator, X):
     return estimator.set_params(max_iter=1, random_state=0).fit(X)
 
 
-def estimator_objective(estimator, X, sample_weight, rng_seed=None):
-    """The training objective of fitted ``estimator`` on ``X`` as a function of theta.
+def estimator_objective(estimator, model, X, sample_weight, rng_seed=None):
+    """The training objective ``model`` of fitted ``estimator`` on ``X`` as a function of theta.
 
-    It goes through the objective the estimator hands its trainer, plus the L2
-    penalty. ``rng_seed`` fixes the training noise: each evaluation draws the same.
+    ``model`` is the objective the estimator hands its trainer (the
+    ``objective_of`` fixture); the L2 penalty is added. ``rng_seed`` fixes the
+    training noise: each evaluation draws the same.
     """
     total = sample_weight.sum()
-    model = estimator._objective
 
     def objective(theta, grad=None):
         buffers = model.allocate(X.shape[0], theta.dtype)
@@ -156,7 +156,7 @@ def estimator_objective(estimator, X, sample_weight, rng_seed=None):
         dict(tied_weights=True, code_l1=0.3, noise="gaussian", hidden_layer_sizes=(4, 3)),
     ],
 )
-def test_autoencoder_objective_gradient(params, finite_difference_gradient):
+def test_autoencoder_objective_gradient(params, finite_difference_gradient, objective_of):
     """Noise off (rng=None): L1 and tied weights through the estimator."""
     rng = np.random.RandomState(1)
     X = rng.uniform(0.05, 0.95, size=(9, 6))
@@ -164,7 +164,7 @@ def test_autoencoder_objective_gradient(params, finite_difference_gradient):
     base = dict(n_components=2, hidden_layer_sizes=(4,), activation="tanh", alpha=0.1)
     ae = fitted(AutoencoderTransformer(**{**base, **params}), X)
     theta = ae._theta + 0.1 * rng.normal(size=ae._theta.size)
-    objective = estimator_objective(ae, X, sample_weight)
+    objective = estimator_objective(ae, objective_of(ae), X, sample_weight)
     grad = np.empty_like(theta)
     objective(theta, grad)
     assert relative_error(grad, finite_difference_gradient(objective, theta)) < 1e-6
@@ -177,7 +177,8 @@ def test_vae_network_gradient(loss, hidden, sampled, finite_difference_gradient)
     """The ELBO's gradient, with the reparameterisation noise held fixed."""
     rng = np.random.RandomState(0)
     X = rng.uniform(0.05, 0.95, size=(7, 6))
-    model = VariationalObjective(6, hidden, 2, "tanh", loss, RowLoader(), beta=0.7)
+    network = VariationalNetwork(6, hidden, 2, "tanh", loss)
+    model = VariationalObjective(network, RowLoader(), beta=0.7)
     theta = model.init(X, None, rng) + 0.1 * rng.normal(size=model.n_params)
     weight = rng.uniform(0.5, 2.0, size=7)
     row_weight = weight / weight.sum()
@@ -195,7 +196,7 @@ def test_vae_network_gradient(loss, hidden, sampled, finite_difference_gradient)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "binary_crossentropy"])
-def test_vae_objective_gradient(loss, finite_difference_gradient):
+def test_vae_objective_gradient(loss, finite_difference_gradient, objective_of):
     """Through the estimator: its own noise draw, fixed by seeding it alike."""
     rng = np.random.RandomState(2)
     X = rng.uniform(0.05, 0.95, size=(8, 5))
@@ -205,7 +206,7 @@ def test_vae_objective_gradient(loss, finite_difference_gradient):
         X,
     )
     theta = vae._theta + 0.1 * rng.normal(size=vae._theta.size)
-    objective = estimator_objective(vae, X, sample_weight, rng_seed=7)
+    objective = estimator_objective(vae, objective_of(vae), X, sample_weight, rng_seed=7)
     grad = np.empty_like(theta)
     objective(theta, grad)
     assert relative_error(grad, finite_difference_gradient(objective, theta)) < 1e-6
@@ -217,11 +218,12 @@ def test_vae_kl_term_matches_closed_form():
     X = rng.normal(size=(6, 5))
     values = []
     for beta in (0.0, 2.0):
-        model = VariationalObjective(5, (3,), 2, "tanh", "squared_error", RowLoader(), beta)
+        network = VariationalNetwork(5, (3,), 2, "tanh", "squared_error")
+        model = VariationalObjective(network, RowLoader(), beta)
         theta = model.init(X, None, np.random.RandomState(4))
         buffers = model.allocate(6, np.float64)
         values.append(model.loss_and_grad(theta, X, slice(None), 1 / 6, buffers))
-    heads = model.encoder.predict(model.halves(theta)[0], X)
+    heads = network.encoder.predict(network.halves(theta)[0], X)
     mean, log_var = heads[:, :2], heads[:, 2:]
     kl = 0.5 * (mean**2 + np.exp(log_var) - 1 - log_var).sum(axis=1).mean()
     assert values[1] - values[0] == pytest.approx(2.0 * kl / 5, rel=1e-12)
@@ -246,11 +248,11 @@ def test_corrupt_gaussian_and_masking():
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "masking"])
-def test_noise_corrupts_the_input_but_not_the_target(noise):
+def test_noise_corrupts_the_input_but_not_the_target(noise, objective_of):
     rng = np.random.RandomState(0)
     X = rng.uniform(1.0, 3.0, size=(20, 6))
     ae = fitted(AutoencoderTransformer(2, hidden_layer_sizes=(4,), noise=noise, noise_level=0.5), X)
-    model, theta = ae._objective, ae._theta
+    model, theta = objective_of(ae), ae._theta
     buffers = model.allocate(20, np.float64)
     clean = model.loss_and_grad(theta, X, slice(None), 1 / 20, buffers)
     plain_model = AutoencoderObjective(model.network, model.loader)
@@ -327,16 +329,14 @@ def test_denoising_beats_plain_on_noisy_digits(digits):
 # ------------------------------------------------------------------ sparse code
 
 
-def test_code_l1_is_in_the_objective():
+def test_code_l1_is_in_the_objective(objective_of):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 6))
     ae = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,), code_l1=0.4), X)
     plain = fitted(AutoencoderTransformer(3, hidden_layer_sizes=(5,)), X)
     with_l1, without = (
-        model._objective.loss_and_grad(
-            ae._theta, X, slice(None), 1 / 30, model._objective.allocate(30, np.float64)
-        )
-        for model in (ae, plain)
+        objective.loss_and_grad(ae._theta, X, slice(None), 1 / 30, objective.allocate(30, float))
+        for objective in map(objective_of, (ae, plain))
     )
     assert with_l1 - without == pytest.approx(0.4 * np.abs(ae.transform(X)).mean(), rel=1e-10)
     # loss_curve_ holds it too: one full-batch epoch of lbfgs starts from the same point.
@@ -399,7 +399,7 @@ def test_tied_transform_matches_training_forward(linear_path):
         random_state=0,
     ).fit(X)
     assert ae.scale_ != pytest.approx(1.0)
-    network = ae._objective.network
+    network = ae._network
     acts, _ = network.allocate(25, np.float64)
     acts[0][...] = (X - ae.mean_) / ae.scale_
     network.forward(ae._theta, acts)
@@ -428,22 +428,6 @@ def test_tied_start_is_pca_and_not_stuck_there(digits):
     assert -start.score(X) == pytest.approx(pca_mse, rel=1e-3)
     trained = AutoencoderTransformer(**params, max_iter=100).fit(X)
     assert -trained.score(X) < 0.8 * pca_mse
-
-
-def test_layout_options_cannot_change_on_warm_start():
-    X = np.random.RandomState(0).normal(size=(20, 4))
-    ae = AutoencoderTransformer(2, hidden_layer_sizes=(3,), warm_start=True, max_iter=2).fit(X)
-    ae.set_params(tied_weights=True)
-    with pytest.raises(
-        ValueError, match="linear_path and tied_weights cannot change on a warm start"
-    ):
-        ae.fit(X)
-    ae.set_params(tied_weights=False, noise="gaussian", code_l1=0.1)
-    ae.fit(X)  # the regularisers may change: they do not touch the layout
-    vae = VariationalAutoencoder(2, hidden_layer_sizes=(3,), warm_start=True, max_iter=2).fit(X)
-    vae.set_params(n_components=3)
-    with pytest.raises(ValueError, match="hidden_layer_sizes and n_components cannot change"):
-        vae.fit(X)
 
 
 # ------------------------------------------------------------------------ VAE
@@ -490,10 +474,10 @@ def test_vae_sample_needs_a_positive_integer(vae, n_samples):
         vae.sample(n_samples)
 
 
-def test_vae_score_samples_is_the_negative_per_row_objective(vae, digits):
+def test_vae_score_samples_is_the_negative_per_row_objective(vae, digits, objective_of):
     X = digits[0][:50]
     scores = vae.score_samples(X)
-    model = vae._objective
+    model = objective_of(vae)
     buffers = model.allocate(1, np.float64)
     for i in (0, 17, 49):
         objective = model.loss_and_grad(vae._theta, X, slice(i, i + 1), 1.0, buffers)
@@ -503,7 +487,7 @@ def test_vae_score_samples_is_the_negative_per_row_objective(vae, digits):
     assert vae.score(noise) < vae.score(X)
 
 
-def test_vae_weighted_objective_equals_repeated_rows():
+def test_vae_weighted_objective_equals_repeated_rows(objective_of):
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(12, 4))
     weights = rng.randint(0, 4, size=12)
@@ -512,7 +496,8 @@ def test_vae_weighted_objective_equals_repeated_rows():
     losses, grads = [], []
     for data, sw in [(X, weights.astype(float)), (repeated, np.ones(len(repeated)))]:
         grads.append(np.empty_like(vae._theta))
-        losses.append(estimator_objective(vae, data, sw)(vae._theta, grads[-1]))
+        objective = estimator_objective(vae, objective_of(vae), data, sw)
+        losses.append(objective(vae._theta, grads[-1]))
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-14)
 

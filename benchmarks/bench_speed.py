@@ -66,26 +66,26 @@ import gzip
 import importlib.util
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import warnings
+from pathlib import Path
 
+import environment
 import numpy as np
-import sklearn
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 import skae
 
 HIDDEN = (512, 128)
 N_COMPONENTS = 8
 ALPHA = 1e-4
-MNIST = "/work/shared/data/mnist10k/t10k-images-idx3-ubyte.gz"
+MNIST = str(Path(__file__).resolve().parents[1] / "data" / "mnist10k" / "t10k-images-idx3-ubyte.gz")
 RSS_FEATURES = 100
 RSS_BUDGET_MB = 300
 
@@ -312,48 +312,10 @@ def load_data(args):
 
 
 def machine():
-    info = {
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-        "torch": torch.__version__ if torch is not None else None,
-        "skae": getattr(skae, "__version__", "?"),
-        "blas": [
-            {
-                k: p.get(k)
-                for k in ("internal_api", "version", "architecture", "num_threads", "filepath")
-            }
-            for p in threadpool_info()
-        ],
-        "torch_threads": torch.get_num_threads() if torch is not None else None,
-        "env": {
-            k: os.environ.get(k)
-            for k in (
-                "OPENBLAS_CORETYPE",
-                "OPENBLAS_L2_SIZE",
-                "OPENBLAS_NUM_THREADS",
-                "OMP_NUM_THREADS",
-            )
-        },
-    }
+    info = environment.machine()
+    info["torch"] = torch.__version__ if torch is not None else None
+    info["torch_threads"] = torch.get_num_threads() if torch is not None else None
     return info
-
-
-def _cpu_model():
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def load_average():
-    with contextlib.suppress(OSError):
-        return os.getloadavg()
-    return None
 
 
 # ------------------------------------------------------------------- parts
@@ -586,7 +548,8 @@ def bench_memory(args):
 
 
 # The phases the profile times, each at a named extension point of the core:
-# its registries (dicts of functions) and two methods. Matrix products, bias
+# its registries (dicts of functions, or of loss objects whose
+# ``value_and_delta`` is timed) and two methods. Matrix products, bias
 # sums and the rest of the forward and backward passes are what remains; the
 # roofline of the training part times the products alone.
 PHASES = {
@@ -626,9 +589,13 @@ def phase_timers(module, totals):
         if target is None:
             print(f"  (profile: {module.__name__} has no {submodule}.{name})", file=sys.stderr)
         elif isinstance(target, dict):  # a registry: time each of its functions
-            for key, function in list(target.items()):
-                restore.append((target, key, function))
-                target[key] = _timed(function, totals, phase)
+            for key, entry in list(target.items()):
+                if hasattr(entry, "value_and_delta"):  # a loss object: time its method
+                    restore.append((entry, "value_and_delta", None))
+                    entry.value_and_delta = _timed(entry.value_and_delta, totals, phase)
+                else:
+                    restore.append((target, key, entry))
+                    target[key] = _timed(entry, totals, phase)
         else:
             restore.append((owner, path[-1], target))
             setattr(owner, path[-1], _timed(target, totals, phase))
@@ -638,6 +605,8 @@ def phase_timers(module, totals):
         for owner, key, value in restore:
             if isinstance(owner, dict):
                 owner[key] = value
+            elif value is None:  # the instance's timer shadowed its class's method
+                delattr(owner, key)
             else:
                 setattr(owner, key, value)
 
@@ -802,7 +771,7 @@ def main(argv=None):
     }
     with limits:
         report["machine"] = machine()
-        report["load_average_start"] = load_average()
+        report["load_average_start"] = environment.load_average()
         print(
             f"data: {source}, {X.shape[0]:,} x {X.shape[1]}; {args.epochs} epoch(s) per run, "
             f"{args.repeats} repeats; torch: {'yes' if torch is not None else 'no'}"
@@ -818,7 +787,7 @@ def main(argv=None):
             if part in args.parts:
                 print(f"{part}:", flush=True)
                 report[part] = parts[part]()
-        report["load_average_end"] = load_average()
+        report["load_average_end"] = environment.load_average()
     print()
     print(markdown(report))
     print(

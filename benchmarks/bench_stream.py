@@ -43,6 +43,7 @@ import threading
 import time
 import warnings
 
+import environment
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -291,13 +292,6 @@ def bench_grid(args):
 # ------------------------------------------------------------------- report
 
 
-def load_average():
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
-
-
 def markdown(stream, grid, machine):
     lines = [
         f"Machine: {machine['cpus']} CPUs, Python {machine['python']}, NumPy {machine['numpy']}",
@@ -384,14 +378,14 @@ def main(argv=None):
         "python": platform.python_version(),
         "numpy": np.__version__,
         "platform": platform.platform(),
-        "load_before": load_average(),
+        "load_before": (environment.load_average() or [None])[0],
     }
     # A fresh process for the streaming part: its /proc/self figures are then
     # about streaming alone, and the grid search below starts from a clean heap.
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         stream = pool.apply(bench_stream, (args,))
     grid = {"skipped": "--no-grid"} if args.no_grid else bench_grid(args)
-    machine["load_after"] = load_average()
+    machine["load_after"] = (environment.load_average() or [None])[0]
     print(markdown(stream, grid, machine))
     if args.json:
         with open(args.json, "w") as f:

@@ -56,6 +56,7 @@ import platform
 import time
 import warnings
 
+import environment
 import numpy as np
 from datasets import load
 from sklearn.exceptions import ConvergenceWarning
@@ -95,13 +96,6 @@ SHORT = {
 N_COMPONENTS = (2, 10)
 N_SAMPLES = 500
 ACTIVE_VARIANCE = 0.01
-
-
-def load_average():
-    try:
-        return os.getloadavg()
-    except OSError:
-        return None
 
 
 def sample_nn(vae, X_test, seed):
@@ -145,7 +139,7 @@ def run_one(data, n_components, config, params, seed, loss, max_iter):
         "converged": converged,
         "early_stopping_used": vae.validation_loss_curve_ is not None,
         "final_train_loss": float(vae.loss_curve_[-1]),
-        "load_after": load_average(),
+        "load_after": environment.load_average(),
     }
 
 
@@ -278,7 +272,7 @@ def main():
         "numpy": np.__version__,
         "threads": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
         "cpus": os.cpu_count(),
-        "load_before": load_average(),
+        "load_before": environment.load_average(),
         "current_defaults": {k: list(v) if isinstance(v, tuple) else v for k, v in CURRENT.items()},
     }
     print(f"load average before: {setup['load_before']}", flush=True)
@@ -302,7 +296,7 @@ def main():
         if args.json:  # after every fit, so an interrupted run keeps its rows
             with open(args.json, "w") as f:
                 json.dump({"setup": setup, "rows": rows}, f, indent=1)
-    setup["load_after"] = load_average()
+    setup["load_after"] = environment.load_average()
     print(f"load average after: {setup['load_after']}\n")
     text = table(rows)
     print(text)

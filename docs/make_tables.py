@@ -21,7 +21,7 @@ results file                             written by
                                          ``--repeats 3 --json docs/results/speed.json``
 ``results/stream.json``                  ``python benchmarks/bench_stream.py``
                                          ``--json docs/results/stream.json``
-``results/clustering/clustering.json``   ``python benchmarks/compare.py --clustering-only``
+``results/clustering/clustering.json``   ``python benchmarks/bench_clustering.py``
                                          ``--out docs/results/clustering``
 =======================================  ==========================================================
 
@@ -55,7 +55,7 @@ COMMANDS = {
     "--json docs/results/speed.json",
     "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
     "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst
-    "clustering": "python benchmarks/compare.py --clustering-only --out docs/results/clustering",
+    "clustering": "python benchmarks/bench_clustering.py --out docs/results/clustering",
     "neighbors_scaling": "OPENBLAS_NUM_THREADS=1 python benchmarks/bench_neighbors_scaling.py "
     "--rows 10000 30000 100000 --json docs/results/neighbors/scaling.json",
     "neighbors_mnist": "python benchmarks/bench_neighbors_scaling.py --mnist --repeats 2 "
@@ -349,7 +349,7 @@ def update_readme(report, start=README_START, end=README_END, make=readme_table)
     return False
 
 
-# ------------------------------------------------------ compare.py --clustering
+# ------------------------------------------------------------- bench_clustering.py
 
 
 def _cluster_groups(report):

@@ -1,4 +1,4 @@
-"""The main job, ``benchmarks/compare.py``, runs end to end on a small setting."""
+"""The main job, ``benchmarks/compare.py``, and the clustering benchmark run end to end, small."""
 
 import json
 import os
@@ -12,10 +12,10 @@ pytest.importorskip("matplotlib")
 COMPARE = Path(__file__).resolve().parents[1] / "benchmarks" / "compare.py"
 
 
-def run(*args):
+def run(*args, script=COMPARE):
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, str(COMPARE), *args],
+        [sys.executable, str(script), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **env},
@@ -91,8 +91,9 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
         [float(cells[i]) for i in (2, 4, 5)]
 
 
-def test_compare_clustering_quick(tmp_path):
-    out = run("--clustering-only", "--quick", "--seeds", "0", "--out", str(tmp_path))
+def test_bench_clustering_quick(tmp_path):
+    script = COMPARE.parent / "bench_clustering.py"
+    out = run("--quick", "--seeds", "0", "--out", str(tmp_path), script=script)
     assert "| data set | codes | NMI | ARI |" in out
     report = json.loads((tmp_path / "clustering.json").read_text())
     assert {"raw", "pca", "ae", "ae_nn"} <= {r["method"] for r in report["rows"]}

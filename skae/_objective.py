@@ -51,7 +51,13 @@ from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes
 from ._losses import first_rows_weight
 from ._regularizers import GaussianPool, corrupt
 
-__all__ = ["AutoencoderBuffers", "AutoencoderObjective", "Objective", "shuffled_batches"]
+__all__ = [
+    "AutoencoderBuffers",
+    "AutoencoderObjective",
+    "NetworkObjective",
+    "Objective",
+    "shuffled_batches",
+]
 
 
 class Objective(Protocol):
@@ -112,7 +118,36 @@ def shuffled_batches(rows, batch_size, rng, shuffle):
         yield batch
 
 
-class AutoencoderObjective:
+class NetworkObjective:
+    """What every objective over a network shares: the layout comes from the network.
+
+    Parameters
+    ----------
+    network : object
+        The parameter layout, with ``n_params``, ``decayed`` and
+        ``parameters(theta)``.
+    loader : RowLoader
+        Turns rows of ``X`` into the network's view of them.
+    """
+
+    def __init__(self, network, loader):
+        self.network = network
+        self.loader = loader
+
+    @property
+    def n_params(self):
+        return self.network.n_params
+
+    @property
+    def decayed(self):
+        return self.network.decayed
+
+    def parameters(self, theta):
+        """``(W, b)`` views into ``theta``, layer by layer."""
+        return self.network.parameters(theta)
+
+
+class AutoencoderObjective(NetworkObjective):
     """The reconstruction objective of :class:`~skae.AutoencoderTransformer`.
 
     Parameters
@@ -135,28 +170,15 @@ class AutoencoderObjective:
     """
 
     def __init__(self, network, loader, *, noise=None, noise_level=0.0, code_terms=(), edges=None):
-        self.network = network
-        self.loader = loader
+        super().__init__(network, loader)
         self.noise = noise
         self.noise_level = float(noise_level)
         self.code_terms = tuple(code_terms)
         self.edges = edges
 
     @property
-    def n_params(self):
-        return self.network.n_params
-
-    @property
-    def decayed(self):
-        return self.network.decayed
-
-    @property
     def needs_rng(self):
         return self.noise is not None or any(term.needs_rng for term in self.code_terms)
-
-    def parameters(self, theta):
-        """``(W, b)`` views into ``theta``, layer by layer."""
-        return self.network.parameters(theta)
 
     def init(self, X, sample_weight, rng):
         """A new parameter vector; a network with a linear path starts at PCA.

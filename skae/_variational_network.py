@@ -26,7 +26,7 @@ import numpy as np
 from ._data import RowBuffers
 from ._losses import scale_rows, weighted_total
 from ._network import Network
-from ._objective import shuffled_batches
+from ._objective import NetworkObjective, shuffled_batches
 
 __all__ = ["VariationalBuffers", "VariationalNetwork", "VariationalObjective"]
 
@@ -105,7 +105,7 @@ class VariationalNetwork:
         )
 
 
-class VariationalObjective:
+class VariationalObjective(NetworkObjective):
     """The variational objective of a :class:`VariationalNetwork`.
 
     Parameters
@@ -121,20 +121,8 @@ class VariationalObjective:
     needs_rng = True  # the reparameterisation noise
 
     def __init__(self, network, loader, beta=1.0):
-        self.network = network
-        self.loader = loader
+        super().__init__(network, loader)
         self.beta = float(beta)
-
-    @property
-    def n_params(self):
-        return self.network.n_params
-
-    @property
-    def decayed(self):
-        return self.network.decayed
-
-    def parameters(self, theta):
-        return self.network.parameters(theta)
 
     def init(self, X, sample_weight, rng):
         """A new parameter vector (:meth:`VariationalNetwork.init`).

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+from skae import AutoencoderTransformer
+
 
 @pytest.fixture(autouse=True, scope="session")
 def one_blas_thread():
@@ -44,3 +46,32 @@ def _objective_of(estimator, *args, **kwargs):
 @pytest.fixture(scope="session")
 def objective_of():
     return _objective_of
+
+
+class _InterruptAfter(AutoencoderTransformer):
+    """Raises KeyboardInterrupt on its ``interrupt_at``-th batch, as Ctrl-C would.
+
+    The interruption comes from the objective the estimator hands its trainer,
+    so it lands where a real one would: inside the training loop.
+    """
+
+    interrupt_at = None
+
+    def _make_objective(self, *args):
+        objective = super()._make_objective(*args)
+        loss_and_grad = objective.loss_and_grad
+
+        def interrupted(*args, **kwargs):
+            self.batches_seen_ = getattr(self, "batches_seen_", 0) + 1
+            if self.batches_seen_ == self.interrupt_at:
+                raise KeyboardInterrupt
+            return loss_and_grad(*args, **kwargs)
+
+        objective.loss_and_grad = interrupted
+        return objective
+
+
+@pytest.fixture(scope="session")
+def interrupt_after():
+    """An ``AutoencoderTransformer`` whose fit is interrupted on a chosen batch."""
+    return _InterruptAfter

@@ -236,30 +236,11 @@ def test_partial_fit_goes_on_with_the_optimizer_only_while_its_settings_hold(X):
 # ------------------------------------------------------ fresh weights, recorded
 
 
-class InterruptOnBatch(AutoencoderTransformer):
-    """Raises KeyboardInterrupt on its ``interrupt_at``-th batch, as Ctrl-C would."""
-
-    interrupt_at = None
-
-    def _make_objective(self, *args):
-        objective = super()._make_objective(*args)
-        loss_and_grad = objective.loss_and_grad
-
-        def interrupted(*args, **kwargs):
-            self.batches_seen_ = getattr(self, "batches_seen_", 0) + 1
-            if self.batches_seen_ == self.interrupt_at:
-                raise KeyboardInterrupt
-            return loss_and_grad(*args, **kwargs)
-
-        objective.loss_and_grad = interrupted
-        return objective
-
-
 def rms(codes):
     return float(np.sqrt(np.mean(codes**2)))
 
 
-def test_only_fresh_weights_get_the_graph_terms_start(X):
+def test_only_fresh_weights_get_the_graph_terms_start(X, interrupt_after):
     still = dict(n_neighbors=10, n_epochs=1, learning_rate_init=1e-12)
     # A fresh fit with the term starts from PCA's codes rescaled to a root mean square of 3.
     cold = small_autoencoder(**{**still, "n_components": 20}).fit(X)
@@ -268,7 +249,7 @@ def test_only_fresh_weights_get_the_graph_terms_start(X):
     # (no epoch counted, no loss recorded), are not fresh: a warm fit with the
     # term goes on from them as they are.
     # (20 components: PCA's codes have a root mean square of 1.7 there, not 3.)
-    ae = InterruptOnBatch(20, hidden_layer_sizes=(16,), batch_size=50, random_state=0)
+    ae = interrupt_after(20, hidden_layer_sizes=(16,), batch_size=50, random_state=0)
     ae.interrupt_at = 3
     with pytest.warns(UserWarning, match="interrupted"):
         ae.fit(X)

@@ -183,31 +183,10 @@ def test_failed_update_leaves_the_model_exactly_as_it_was(how):
 # -------------------------------------------------------------- interruption
 
 
-class InterruptAfter(AutoencoderTransformer):
-    """Raises KeyboardInterrupt on the given batch, as Ctrl-C would.
-
-    The interruption comes from the objective the estimator hands its trainer,
-    so it lands where a real one would: inside the training loop.
-    """
-
-    def _make_objective(self, *args):
-        objective = super()._make_objective(*args)
-        loss_and_grad = objective.loss_and_grad
-
-        def interrupted(*args, **kwargs):
-            self.batches_seen_ = getattr(self, "batches_seen_", 0) + 1
-            if self.batches_seen_ == self.interrupt_at:
-                raise KeyboardInterrupt
-            return loss_and_grad(*args, **kwargs)
-
-        objective.loss_and_grad = interrupted
-        return objective
-
-
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_interrupt_keeps_the_best_epoch(early_stopping):
+def test_interrupt_keeps_the_best_epoch(early_stopping, interrupt_after):
     X = np.random.RandomState(1).normal(size=(100, 6))
-    ae = InterruptAfter(
+    ae = interrupt_after(
         2,
         hidden_layer_sizes=(8,),
         batch_size=10,
@@ -224,8 +203,8 @@ def test_interrupt_keeps_the_best_epoch(early_stopping):
     assert ae.best_loss_ == min(watched)
 
 
-def test_interrupt_in_lbfgs_keeps_a_usable_model():
-    ae = InterruptAfter(2, hidden_layer_sizes=(8,), solver="lbfgs", random_state=0)
+def test_interrupt_in_lbfgs_keeps_a_usable_model(interrupt_after):
+    ae = interrupt_after(2, hidden_layer_sizes=(8,), solver="lbfgs", random_state=0)
     ae.interrupt_at = 15
     with pytest.warns(UserWarning, match="interrupted"):
         ae.fit(GOOD)

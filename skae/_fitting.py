@@ -26,8 +26,10 @@ current parameters); it may extend ``_check_options``, ``_training_plan`` and
 """
 
 import copy
+import functools
 import os
 import sys
+import types
 import warnings
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -36,7 +38,6 @@ import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
 from ._compat import _check_sample_weight, _fit_context
@@ -110,19 +111,55 @@ def user_stacklevel():
     return level
 
 
-def _has_partial_fit(estimator):
-    """``partial_fit`` exists for the stochastic solvers, without a neighbour graph."""
+def _why_no_partial_fit(estimator):
+    """Why the estimator has no ``partial_fit``, or None: it needs a stochastic solver, no graph."""
     if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            f'partial_fit needs a stochastic solver ("adam" or "sgd"), not {estimator.solver!r}.'
-        )
+        return f'it needs a stochastic solver ("adam" or "sgd"), not {estimator.solver!r}.'
     if getattr(estimator, "n_neighbors", None) is not None:
-        raise AttributeError(
-            "partial_fit does not support n_neighbors: the neighbour graph is built "
+        return (
+            "it does not support n_neighbors: the neighbour graph is built "
             "from all the training rows at once. Use fit, or set n_neighbors=None "
             "to train on chunks."
         )
-    return True
+    return None
+
+
+class _available_unless:
+    """A method that exists unless ``why_not(estimator)`` gives a reason, which its error names.
+
+    Like scikit-learn's :func:`~sklearn.utils.metaestimators.available_if`,
+    ``hasattr(estimator, name)`` is False while the reason holds (dask-ml's
+    ``Incremental`` relies on that), but the ``AttributeError`` says why
+    instead of only that the attribute is missing.
+    """
+
+    def __init__(self, why_not):
+        self.why_not = why_not
+
+    def __call__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+        return self
+
+    def _check(self, estimator):
+        reason = self.why_not(estimator)
+        if reason:
+            raise AttributeError(
+                f"This {type(estimator).__name__!r} has no attribute "
+                f"{self.method.__name__!r}: {reason}"
+            )
+
+    def __get__(self, estimator, owner=None):
+        if estimator is not None:
+            self._check(estimator)
+            return types.MethodType(self.method, estimator)
+
+        @functools.wraps(self.method)
+        def unbound(estimator, *args, **kwargs):  # e.g. Class.partial_fit(estimator, X)
+            self._check(estimator)
+            return self.method(estimator, *args, **kwargs)
+
+        return unbound
 
 
 @dataclass
@@ -232,7 +269,7 @@ class FitMixin:
         """
         return self._fit(X, sample_weight, incremental=False)
 
-    @available_if(_has_partial_fit)
+    @_available_unless(_why_no_partial_fit)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch over ``X``, starting from the current weights.
@@ -288,7 +325,6 @@ class FitMixin:
         warm = hasattr(self, "_theta") and (incremental or self.warm_start)
         if warm:
             self._check_layout_unchanged(layout)
-        early_stopping = self._early_stopping_on(None, incremental)
         X = check_numeric(
             validate_data,
             self,
@@ -296,7 +332,8 @@ class FitMixin:
             reset=not warm,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if early_stopping is True else 1,
+            # fit needs two rows, as scikit-learn's estimators do; a chunk may have one
+            ensure_min_samples=1 if incremental else 2,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(

@@ -38,6 +38,8 @@ _TYPES = (
     SGD,
 )
 
-#: The types of skae that a fitted estimator holds, as ``skops.io`` names them:
-#: pass them as ``trusted=`` to ``skops.io.load`` or ``skops.io.loads``.
+# The types of skae that a fitted estimator holds, as ``skops.io`` names them:
+# pass them as ``trusted=`` to ``skops.io.load`` or ``skops.io.loads``. A list
+# has no docstring of its own (autodoc would show ``list``'s), so the API page
+# documents it with a ``.. data::`` directive.
 TRUSTED_TYPES = sorted(f"{t.__module__}.{t.__qualname__}" for t in _TYPES)

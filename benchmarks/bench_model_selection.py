@@ -245,6 +245,7 @@ def run_dataset(name, args, log):
             continue
         log(f"{name}: seed {seed}, {X.shape[0]} rows ...")
         started, load_start = time.perf_counter(), environment.load_average()
+        commit = environment.git_commit()  # the code that runs, not the code at the end
         with threadpool_limits(limits=1):
             run = search(X, y, seed, args)
         run["summary"] = summarize(run)
@@ -253,7 +254,7 @@ def run_dataset(name, args, log):
         report["runs"][str(seed)] = run
         report.update(
             command=" ".join(["python", "benchmarks/bench_model_selection.py", *args.argv]),
-            git_commit=environment.git_commit(),
+            git_commit=commit,
             machine=environment.machine(),
         )
         path.write_text(json.dumps(report, indent=1) + "\n")

@@ -15,6 +15,8 @@ results file                             written by
 =======================================  ==========================================================
 ``results/compare/results.json``         ``python benchmarks/compare.py --out docs/results/compare``
 ``results/variants.json``                ``python docs/measure_variants.py``
+``results/model_selection/<set>.json``   ``python benchmarks/bench_model_selection.py``
+                                         ``--out docs/results/model_selection``
 ``results/tuning/<run>.json``            the ``compare.py`` command of each run, listed on
                                          ``docs/user_guide/defaults.rst``
 ``results/speed.json``                   ``python benchmarks/bench_speed.py --threads 1``
@@ -873,6 +875,89 @@ def neighbors_tables(scaling, mnist):
     return tables
 
 
+# --------------------------------------------------------- model selection
+
+MODEL_SELECTION_COMMAND = (
+    "python benchmarks/bench_model_selection.py --out docs/results/model_selection"
+)
+MODEL_SELECTION_DATASETS = ("mnist", "digits")
+MODEL_SELECTION_LABELS = {
+    "kmeans": "KMeans' own score, the default (no ``scoring``)",
+    "reconstruction": "reconstruction error of the codes",
+    "trustworthiness_5": "trustworthiness of the codes, 5 neighbours",
+    "trustworthiness_15": "trustworthiness of the codes, 15 neighbours",
+    "stability": "stability of the clusters",
+    "silhouette": "silhouette of the codes",
+    "trustworthiness_15 * stability": "trustworthiness (15) x stability",
+    "mean(trustworthiness_15, stability)": "mean of trustworthiness (15) and stability",
+}
+
+
+def model_selection_tables(reports):
+    """Each candidate score's Spearman correlation with the NMI, and the NMI of its choice.
+
+    ``reports`` maps a data set to the JSON of ``benchmarks/bench_model_selection.py``.
+    """
+    names = [n for n in MODEL_SELECTION_DATASETS if n in reports]
+    if not names:
+        note = (
+            ".. note::\n\n   ``results/model_selection/`` is not in this checkout, so its "
+            f"table is not shown. ``{MODEL_SELECTION_COMMAND}`` writes it; "
+            "``python docs/make_tables.py`` then builds the table.\n"
+        )
+        return {"model_selection_table": note, "model_selection_run": ""}
+
+    def seeds(name, candidate, key, spec):
+        runs = reports[name]["runs"].values()
+        return " / ".join(format(run["summary"][candidate][key], spec) for run in runs)
+
+    header = ["score (none sees the labels)"]
+    for name in names:
+        header += [f"{name}: Spearman's rho", f"{name}: NMI of its choice"]
+    rows = []
+    for candidate, label in MODEL_SELECTION_LABELS.items():
+        row = [label]
+        for name in names:
+            row += [
+                seeds(name, candidate, "spearman", "+.2f"),
+                seeds(name, candidate, "nmi_of_choice", ".2f"),
+            ]
+        rows.append(row)
+    best = ["best NMI of the grid"]
+    for name in names:
+        runs = reports[name]["runs"].values()
+        best += ["", " / ".join(format(run["summary"]["best_nmi"], ".2f") for run in runs)]
+    rows.append(best)
+    widths = [34] + [16, 16] * len(names)
+    lines = []
+    for name in names:
+        report = reports[name]
+        setup = report["settings"]
+        grid = "; ".join(
+            f"``{k}`` " + ", ".join(str(tuple(v) if isinstance(v, list) else v) for v in values)
+            for k, values in setup["grid"].items()
+        )
+        runs = report["runs"]
+        loads = [run["load_average"][0][0] for run in runs.values() if run.get("load_average")]
+        lines.append(
+            f"- **{name}**: {setup['rows']:,} rows of {setup['n_features']} features, "
+            f"{setup['cv']} shuffled folds, ``n_neighbors={setup['n_neighbors']}``, "
+            f"``n_epochs={setup['n_epochs']}``; the grid {grid} "
+            f"({len(next(iter(runs.values()))['params'])} settings); seeds "
+            f"{', '.join(runs)}; commit ``{report['git_commit']}``"
+            + (
+                f", 1-minute load {', '.join(f'{v:.1f}' for v in loads)} at the starts"
+                if loads
+                else ""
+            )
+            + "."
+        )
+    return {
+        "model_selection_table": table(header, rows, widths=widths),
+        "model_selection_run": "\n".join(lines) + "\n",
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -886,6 +971,13 @@ def main(argv=None):
     def emit(tables):
         for name, text in tables.items():
             written.append(write(name, text))
+
+    selection = RESULTS / "model_selection"
+    emit(
+        model_selection_tables(
+            {p.stem: load(p) for p in sorted(selection.glob("*.json")) if p.is_file()}
+        )
+    )
 
     path = RESULTS / "compare" / "results.json"
     if path.exists():

@@ -11,8 +11,9 @@ precision: float32 rows give a float32 model, float64 rows a float64 model.
 
 The converter option ``inverse_transform=True`` converts the decoder instead:
 the model then reads codes of ``n_components_`` columns and computes
-``inverse_transform``. In a pipeline, name the step, as skl2onnx does for any
-option: ``options={"autoencodertransformer__inverse_transform": True}``.
+``inverse_transform``. Like any skl2onnx option, it reaches a pipeline's step
+by the step's name (``autoencodertransformer__inverse_transform``); that step
+then reads codes, so it must be the pipeline's first.
 
 In float64, onnxruntime (1.32) has no kernel for the ``LeakyRelu``, ``Elu``
 and ``Softplus`` operators, so for float64 input those activations are

@@ -2,6 +2,7 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._persistence import TRUSTED_TYPES
+from ._scoring import trustworthiness_stability_scorer
 from ._streaming import fit_chunks
 from ._variational import VariationalAutoencoder
 from ._version import __version__
@@ -11,5 +12,6 @@ __all__ = [
     "AutoencoderTransformer",
     "VariationalAutoencoder",
     "fit_chunks",
+    "trustworthiness_stability_scorer",
     "__version__",
 ]

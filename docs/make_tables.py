@@ -882,15 +882,17 @@ MODEL_SELECTION_COMMAND = (
 )
 MODEL_SELECTION_DATASETS = ("mnist", "digits")
 MODEL_SELECTION_LABELS = {
-    "kmeans": "KMeans' own score, the default (no ``scoring``)",
-    "reconstruction": "reconstruction error of the codes",
-    "trustworthiness_5": "trustworthiness of the codes, 5 neighbours",
-    "trustworthiness_15": "trustworthiness of the codes, 15 neighbours",
+    "kmeans": "KMeans' score (the default)",
+    "reconstruction": "reconstruction",
+    "trustworthiness_5": "trustworthiness, 5 neighbours",
+    "trustworthiness_15": "trustworthiness, 15 neighbours",
     "stability": "stability of the clusters",
-    "silhouette": "silhouette of the codes",
+    "silhouette": "silhouette",
     "trustworthiness_15 * stability": "trustworthiness (15) x stability",
-    "mean(trustworthiness_15, stability)": "mean of trustworthiness (15) and stability",
+    "mean(trustworthiness_15, stability)": "**their mean: the scorer**",
 }
+# One value per seed; no-break spaces keep a cell's values on one line.
+SEED_JOIN = "\u00a0/\u00a0"
 
 
 def model_selection_tables(reports):
@@ -909,9 +911,9 @@ def model_selection_tables(reports):
 
     def seeds(name, candidate, key, spec):
         runs = reports[name]["runs"].values()
-        return " / ".join(format(run["summary"][candidate][key], spec) for run in runs)
+        return SEED_JOIN.join(format(run["summary"][candidate][key], spec) for run in runs)
 
-    header = ["score (none sees the labels)"]
+    header = ["score"]
     for name in names:
         header += [f"{name}: Spearman's rho", f"{name}: NMI of its choice"]
     rows = []
@@ -926,9 +928,9 @@ def model_selection_tables(reports):
     best = ["best NMI of the grid"]
     for name in names:
         runs = reports[name]["runs"].values()
-        best += ["", " / ".join(format(run["summary"]["best_nmi"], ".2f") for run in runs)]
+        best += ["", SEED_JOIN.join(format(run["summary"]["best_nmi"], ".2f") for run in runs)]
     rows.append(best)
-    widths = [34] + [16, 16] * len(names)
+    widths = [28] + [18, 18] * len(names)
     lines = []
     for name in names:
         report = reports[name]

@@ -1,6 +1,6 @@
 """
-Tuning a clustering pipeline without labels
-===========================================
+Label-free grid search of a clustering pipeline
+===============================================
 
 ``GridSearchCV`` scores a pipeline with its last step's ``score`` when it is
 given no ``scoring``. For a pipeline that ends in
@@ -30,7 +30,11 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
-from sklearn.metrics import check_scoring, make_scorer, normalized_mutual_info_score
+from sklearn.metrics import (
+    check_scoring,
+    make_scorer,
+    normalized_mutual_info_score,
+)
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 
@@ -44,12 +48,13 @@ QUICK = os.environ.get("SKAE_EXAMPLE_QUICK") == "1"
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
-pipeline = make_pipeline(
-    AutoencoderTransformer(
-        n_neighbors=15, hidden_layer_sizes=(64,), n_epochs=5 if QUICK else 20, random_state=0
-    ),
-    KMeans(n_clusters=10, random_state=0),
+autoencoder = AutoencoderTransformer(
+    n_neighbors=15,
+    hidden_layer_sizes=(64,),
+    n_epochs=5 if QUICK else 20,
+    random_state=0,
 )
+pipeline = make_pipeline(autoencoder, KMeans(n_clusters=10, random_state=0))
 grid = {
     "autoencodertransformer__n_components": [2, 4, 8, 16],
     "autoencodertransformer__neighbor_weight": [0.0, 1.0],
@@ -76,19 +81,22 @@ search = GridSearchCV(
     cv=KFold(3, shuffle=True, random_state=0),
 )
 search.fit(X, y)  # y reaches only the NMI scorer
-print("chosen by trustworthiness_stability_scorer:", search.best_params_)
 
 results = search.cv_results_
 nmi = results["mean_test_NMI"]
+settings = [
+    f"n_components={p['autoencodertransformer__n_components']}, "
+    f"neighbor_weight={p['autoencodertransformer__neighbor_weight']}"
+    for p in results["params"]
+]
 for name in list(scoring)[:2]:
     scores = results[f"mean_test_{name}"]
     best = np.argmax(scores)
     rho = spearmanr(scores, nmi).statistic
-    print(
-        f"{name}: chooses {results['params'][best]}, held-out NMI {nmi[best]:.2f}; "
-        f"Spearman correlation with the NMI {rho:+.2f}"
-    )
-print(f"best held-out NMI of the grid: {nmi.max():.2f}")
+    print(f"{name}:")
+    print(f"  chooses {settings[best]}: held-out NMI {nmi[best]:.2f}")
+    print(f"  Spearman correlation with the NMI over the grid: {rho:+.2f}")
+print(f"the best held-out NMI of the grid: {nmi.max():.2f}")
 
 # %%
 # Each setting's score against its held-out NMI
@@ -97,28 +105,38 @@ print(f"best held-out NMI of the grid: {nmi.max():.2f}")
 # A score ranks the settings as the labels would when its points rise from
 # left to right; the ringed point is the setting the score chooses.
 
+sizes = grid["autoencodertransformer__n_components"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
 for ax, name in zip(axes, list(scoring)[:2]):
     scores = results[f"mean_test_{name}"]
     for params, score, value in zip(results["params"], scores, nmi):
         k = params["autoencodertransformer__n_components"]
         weight = params["autoencodertransformer__neighbor_weight"]
-        marker = "o" if weight else "s"
-        ax.scatter(score, value, marker=marker, color=f"C{[2, 4, 8, 16].index(k)}", s=40)
-        ax.annotate(f"{k}", (score, value), textcoords="offset points", xytext=(5, 3), fontsize=8)
+        color = f"C{sizes.index(k)}"
+        ax.scatter(score, value, marker="o" if weight else "s", color=color, s=40)
+        ax.annotate(
+            f"{k}",
+            (score, value),
+            textcoords="offset points",
+            xytext=(5, 3),
+            fontsize=8,
+        )
     best = np.argmax(scores)
-    ax.scatter(scores[best], nmi[best], s=250, facecolors="none", edgecolors="black")
-    ax.set_title(
-        f"{name}\nSpearman's rho with the NMI: {spearmanr(scores, nmi).statistic:+.2f}", fontsize=9
-    )
+    ax.scatter(scores[best], nmi[best], s=250, facecolors="none", edgecolors="k")
+    rho = spearmanr(scores, nmi).statistic
+    ax.set_title(f"{name}\nSpearman's rho with the NMI: {rho:+.2f}", fontsize=9)
     ax.set_xlabel("held-out score (higher is better)", fontsize=9)
 axes[0].set_ylabel("held-out NMI with the digits", fontsize=9)
 handles = [
-    plt.Line2D([], [], marker="s", linestyle="", color="grey", label="neighbor_weight=0"),
-    plt.Line2D([], [], marker="o", linestyle="", color="grey", label="neighbor_weight=1"),
+    plt.Line2D([], [], marker=marker, linestyle="", color="grey", label=label)
+    for marker, label in [("s", "neighbor_weight=0"), ("o", "neighbor_weight=1")]
 ]
 axes[1].legend(
-    handles=handles, fontsize=8, loc="lower right", title="label: n_components", title_fontsize=8
+    handles=handles,
+    fontsize=8,
+    loc="lower right",
+    title="label: n_components",
+    title_fontsize=8,
 )
 fig.tight_layout()
 if os.environ.get("SKAE_EXAMPLE_OUTPUT"):  # a PNG copy, only when asked for

@@ -3,8 +3,9 @@
 The estimator's own parts: its parameters, its network (with the PCA start
 of its linear path and tied weights), the objective it trains
 (:class:`~skae._objective.AutoencoderObjective`: input corruption, the code's
-L1 penalty and, with ``n_neighbors``, the neighbour-graph term of
-:mod:`skae._graph_term` on the graph of :mod:`skae._neighbors`), its training
+L1 penalty and, with ``n_neighbors``, the term of :mod:`skae._graph_term`
+towards the layout (:mod:`skae._graph_layout`) of the graph of
+:mod:`skae._neighbors`), its training
 plan, and encoding and decoding. Fitting lives in :mod:`skae._fitting`, the
 transforms and the scikit-learn glue in :mod:`skae._base`.
 """
@@ -15,23 +16,26 @@ import numpy as np
 
 from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
-from ._data import weighted_moments
+from ._data import principal_axes, weighted_moments
 from ._fitting import TrainingPlan
+from ._graph_layout import available_memory, graph_layout, graph_memory
 from ._graph_term import (
-    CODE_RMS,
-    EDGE_BATCH_ROWS,
+    BATCH_SIZE,
     LEARNING_RATE,
-    EdgeSampler,
-    NeighborGraphTerm,
+    LayoutTargetTerm,
     default_epochs,
+    linear_start,
+    scaled_targets,
 )
-from ._neighbors import find_ab_params, neighbor_graph
+from ._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
 from ._network import Network
 from ._objective import AutoencoderObjective
 from ._regularizers import L1CodePenalty
 from ._training import StoppingRule
 
 __all__ = ["AutoencoderTransformer"]
+
+START_COMPONENTS = 100  # principal components the linear start maps to the layout
 
 
 class AutoencoderTransformer(BaseAutoencoder):
@@ -108,43 +112,46 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     n_neighbors : int or None, default=None
         Keep the data's neighbourhoods in the codes, for clustering and
-        visualisation (parametric UMAP with an autoencoder loss). ``None``
-        trains on the reconstruction alone. An integer ``k`` >= 2 builds UMAP's
-        fuzzy ``k``-nearest-neighbour graph of the training rows (as in
+        visualisation. ``None`` trains on the reconstruction alone. An integer
+        ``k`` >= 2 trains in two stages. First UMAP's fuzzy
+        ``k``-nearest-neighbour graph of the training rows is built (as in
         umap-learn, a row counts as its own first neighbour: each row is
         linked to its ``k - 1`` nearest others), measured on their top 30
-        principal components, and adds to the reconstruction loss
-        ``neighbor_weight`` times UMAP's cross-entropy between the graph's
-        edges and the similarities ``1 / (1 + a * d ** (2 * b))`` of the codes.
-        Training then runs on batches of edges sampled by weight (the heads'
-        reconstruction and both ends' codes, with ``negative_sample_rate``
-        negatives per edge drawn from the batch's own codes), for ``n_epochs``
-        epochs with the step size decaying linearly to zero, on inputs with
-        Gaussian noise (``noise="auto"``); ``max_iter``,
+        principal components, and laid out in ``n_components`` dimensions as
+        umap-learn lays it out (a spectral start, then 500 epochs up to 10,000
+        rows and 200 beyond). Then the network learns that layout: the loss
+        adds ``neighbor_weight`` times the mean squared distance of each row's
+        code to its position in the layout, which new rows then reach through
+        the encoder. The network's linear path starts at the least-squares map
+        from the rows' top principal components to the layout, and training
+        runs ``n_epochs`` epochs with the step size decaying linearly to zero,
+        on inputs with Gaussian noise (``noise="auto"``); ``max_iter``,
         ``tol``, ``n_iter_no_change`` and ``early_stopping`` do not apply, and
         there is no ``partial_fit``. ``sample_weight`` weighs the rows'
         reconstruction; the graph treats the rows alike, leaving out those of
         zero weight. ``transform`` and ``inverse_transform`` are unchanged.
         See :ref:`clustering`.
 
-    neighbor_weight : float, default=1.0
-        Weight of the neighbour-graph term (a mean over edges) against the
-        reconstruction loss (a mean over the heads' features).
+    neighbor_weight : float, default=0.5
+        Weight of the distance to the layout (a mean over rows and code
+        dimensions, the layout scaled to a root mean square of 3) against the
+        reconstruction loss (a mean over rows and features). Larger values
+        follow the layout more closely, at some cost in reconstruction.
 
     min_dist : float, default=0.0
-        How tightly the codes of neighbours may be packed, as in umap-learn
-        (whose default, 0.1, spreads clusters more; 0 suits clustering).
+        How tightly the layout may pack neighbours, as in umap-learn (whose
+        default, 0.1, spreads clusters more; 0 suits clustering).
 
     spread : float, default=1.0
-        The scale of the code-space similarity curve, as in umap-learn.
+        The scale of the layout's similarity curve, as in umap-learn.
 
-    negative_sample_rate : int, default=10
-        Non-neighbours pushed away per edge, drawn from the batch's codes.
+    negative_sample_rate : int, default=5
+        Non-neighbours pushed away per edge in the layout, as in umap-learn.
 
     n_epochs : int or None, default=None
-        Epochs over the graph's edges with ``n_neighbors``. ``None``: as many
-        as take about 768,000 edge samples (1,500 batches of 512 edges; 8
-        epochs for 10,000 MNIST images), at most 500.
+        Epochs of the network's training with ``n_neighbors``. ``None``: as
+        many as make about 300,000 row samples, at least 5 and at most 200
+        (30 epochs for 10,000 rows, 5 from 60,000 rows up).
 
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \
             default="auto"
@@ -176,8 +183,7 @@ class AutoencoderTransformer(BaseAutoencoder):
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; ``"auto"`` is
         ``min(200, n_samples)``. Larger values are clipped to ``n_samples``.
-        With ``n_neighbors``, the rows of a batch of edges (two per edge);
-        ``"auto"`` is 1,024 (512 edges).
+        With ``n_neighbors``, ``"auto"`` is 256.
 
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Step-size schedule of ``solver="sgd"``: ``"invscaling"`` divides
@@ -350,10 +356,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         noise_level=0.1,
         code_l1=0.0,
         n_neighbors=None,
-        neighbor_weight=1.0,
+        neighbor_weight=0.5,
         min_dist=0.0,
         spread=1.0,
-        negative_sample_rate=10,
+        negative_sample_rate=5,
         n_epochs=None,
         neighbors_algorithm="auto",
         activation="relu",
@@ -439,8 +445,8 @@ class AutoencoderTransformer(BaseAutoencoder):
             return
         if self.solver == "lbfgs":
             raise ValueError(
-                'n_neighbors needs a stochastic solver ("adam" or "sgd"): its term is '
-                'trained on sampled edges of the graph; got solver="lbfgs".'
+                'n_neighbors needs a stochastic solver ("adam" or "sgd"): the network '
+                'learns the graph\'s layout in mini-batches; got solver="lbfgs".'
             )
         if not self.min_dist < 3 * self.spread:
             raise ValueError(
@@ -472,8 +478,8 @@ class AutoencoderTransformer(BaseAutoencoder):
             linear_path=self.linear_path,
         )
 
-    def _make_objective(self, network, loader, code_terms=(), edges=None):
-        """The objective of the current parameters (and, with the graph, its term and edges)."""
+    def _make_objective(self, network, loader, code_terms=()):
+        """The objective of the current parameters (and, with the graph, its term)."""
         l1 = [L1CodePenalty(self.code_l1)] if self.code_l1 > 0 else []
         return AutoencoderObjective(
             network,
@@ -481,17 +487,21 @@ class AutoencoderTransformer(BaseAutoencoder):
             noise=self._noise(),
             noise_level=self.noise_level,
             code_terms=[*l1, *code_terms],
-            edges=edges,
+            pool_noise=bool(code_terms),
         )
 
     def _training_plan(self, state, X, sample_weight, incremental):
-        """With ``n_neighbors``: train on the edges of the graph of the rows.
+        """With ``n_neighbors``: learn a UMAP layout of the rows' neighbour graph.
 
-        The graph is built on the rows' top (at most 30) principal components,
-        in the network's scaling; rows of zero weight are left out. A fresh
-        network with a linear path starts at PCA with codes rescaled to a root
-        mean square of ``CODE_RMS``. Training runs ``n_epochs`` epochs of
-        edge batches with the step size decaying linearly to zero.
+        Three steps. The graph is built on the rows' top (at most 30)
+        principal components, in the network's scaling (rows of zero weight
+        left out); it is laid out as umap-learn lays it out; the network then
+        trains on the reconstruction plus ``neighbor_weight`` times the mean
+        squared distance of the codes to the layout (centred, root mean square
+        ``CODE_RMS``). A fresh network with a linear path starts with that
+        path at the least-squares map from the rows' top principal components
+        to the layout. Training runs ``n_epochs`` epochs with the step size
+        decaying linearly to zero.
         """
         if self.n_neighbors is None:
             return super()._training_plan(state, X, sample_weight, incremental)
@@ -504,33 +514,67 @@ class AutoencoderTransformer(BaseAutoencoder):
                 f"n_neighbors={self.n_neighbors} needs more training rows than that; "
                 f"got {rows.size} sample{plural}."
             )
+        n_components = state.network.layer_sizes[state.network.code_index]
+        start = state.fresh and self.linear_path and not self.tied_weights
+        n_axes = min(START_COMPONENTS if start else GRAPH_COMPONENTS, X.shape[1])
+        needed = graph_memory(rows.size, self.n_neighbors, n_axes, n_components)
+        available = available_memory()
+        if available is not None and needed > available:
+            raise MemoryError(
+                f"n_neighbors={self.n_neighbors} on {rows.size} rows needs about "
+                f"{needed / 2**30:.1f} GiB for the neighbour graph and its layout; "
+                f"{available / 2**30:.1f} GiB are available. Fit on a sample of the "
+                "rows, or with fewer n_neighbors."
+            )
+        loader = state.loader()
         mean, scale = state.mean, state.scale
         if not state.network.loss.standardizes:
             mean, scale = weighted_moments(X, sample_weight)
+        mean = np.asarray(mean, dtype=np.float64)
+        if self.verbose:
+            print(f"Principal components: {n_axes} of {X.shape[1]} features", flush=True)
+        axes = principal_axes(X, mean, scale, n_axes, state.rng, sample_weight)
+        projection = pca_projection(X, rows, mean, scale, axes)
+        features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
         graph = neighbor_graph(
-            X,
-            rows,
-            np.asarray(mean, dtype=np.float64),
-            scale,
+            features,
             self.n_neighbors,
             algorithm=self.neighbors_algorithm,
             random_state=state.rng,
-            sample_weight=sample_weight,
+            verbose=self.verbose,
         )
-        edges = EdgeSampler(graph, rows)
         a, b = find_ab_params(self.spread, self.min_dist)
-        term = NeighborGraphTerm(a, b, self.negative_sample_rate, self.neighbor_weight)
-        objective = self._make_objective(state.network, state.loader(), [term], edges)
-        if state.fresh and self.linear_path and not self.tied_weights:
-            objective.scale_codes(state.theta, X, rows, CODE_RMS)
-        n_epochs = default_epochs(edges.n_edges) if self.n_epochs is None else self.n_epochs
-        batch_size = EDGE_BATCH_ROWS if self.batch_size == "auto" else self.batch_size
+        layout = graph_layout(
+            graph,
+            n_components,
+            a,
+            b,
+            self.negative_sample_rate,
+            state.rng,
+            features,
+            verbose=self.verbose,
+        )
+        targets = np.zeros((X.shape[0], n_components), dtype=state.theta.dtype)
+        targets[rows] = scaled_targets(layout)
+        if start:
+            if not state.network.loss.standardizes:
+                mean = np.zeros(X.shape[1]) if loader.mean is None else loader.mean
+                axes = principal_axes(
+                    X, mean.astype(np.float64), loader.scale, n_axes, state.rng, sample_weight
+                )
+                projection = pca_projection(X, rows, mean, loader.scale, axes)
+            linear_start(state.network, state.theta, projection, axes, targets[rows])
+        term = LayoutTargetTerm(targets, self.neighbor_weight)
+        n_epochs = default_epochs(rows.size) if self.n_epochs is None else self.n_epochs
+        if self.verbose:
+            print(f"Network: {n_epochs} epochs towards the layout", flush=True)
+        batch_size = BATCH_SIZE if self.batch_size == "auto" else self.batch_size
         return TrainingPlan(
-            objective,
+            self._make_objective(state.network, loader, [term]),
             rows,
             None,
             StoppingRule(n_epochs, anneal=True),
-            batch_size,
+            min(batch_size, rows.size),
             self._learning_rate_init(),
         )
 

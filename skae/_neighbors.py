@@ -1,8 +1,4 @@
-"""The neighbour-graph term: UMAP's fuzzy graph of the rows, kept by the codes.
-
-A parametric UMAP term for an autoencoder (Sainburg, McInnes & Gentner 2021,
-"Parametric UMAP embeddings for representation and semisupervised
-learning"), in NumPy:
+"""The neighbour graph: UMAP's fuzzy graph of the rows, in NumPy.
 
 - :func:`nearest_neighbors`: the nearest other rows of every row, exact
   (:class:`sklearn.neighbors.NearestNeighbors`, a chunk of rows at a time) or
@@ -16,14 +12,14 @@ learning"), in NumPy:
   the graph is built;
 - :func:`neighbor_graph`: all of it for the training rows of an autoencoder.
 
-The term on the codes that the graph feeds, :class:`NeighborGraphTerm`, and
-its loss live in :mod:`skae._regularizers`.
+The graph is laid out by :mod:`skae._graph_layout`, and the codes learn that
+layout through the term of :mod:`skae._graph_term`.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._data import CHUNK_ROWS, chunks, principal_axes
+from ._data import CHUNK_ROWS, chunks
 
 __all__ = [
     "find_ab_params",
@@ -31,7 +27,6 @@ __all__ = [
     "nearest_neighbors",
     "neighbor_graph",
     "pca_projection",
-    "undirected_edges",
 ]
 
 SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
@@ -336,23 +331,6 @@ def find_ab_params(spread=1.0, min_dist=0.1):
     return float(params[0]), float(params[1])
 
 
-def undirected_edges(graph):
-    """The upper triangle of a symmetric graph: ``(heads, tails, weights)``.
-
-    Each undirected edge appears once (``heads < tails``); weights are
-    float64.
-    """
-    if not sp.issparse(graph) or graph.shape[0] != graph.shape[1]:
-        raise ValueError("graph must be a square scipy.sparse matrix.")
-    upper = sp.triu(graph, k=1).tocoo()
-    keep = upper.data > 0
-    return (
-        upper.row[keep].astype(np.int64),
-        upper.col[keep].astype(np.int64),
-        upper.data[keep].astype(np.float64),
-    )
-
-
 def pca_projection(X, rows, mean, scale, axes):
     """``(X[rows] - mean) / scale @ axes.T`` in float64, a chunk of rows at a time."""
     out = np.empty((len(rows), axes.shape[0]))
@@ -365,19 +343,23 @@ def pca_projection(X, rows, mean, scale, axes):
     return out
 
 
-def neighbor_graph(X, rows, mean, scale, n_neighbors, *, algorithm, random_state, sample_weight):
-    """UMAP's fuzzy graph of ``X[rows]``, on their top principal components.
+def neighbor_graph(projection, n_neighbors, *, algorithm, random_state, verbose=0):
+    """UMAP's fuzzy graph of rows given by their top principal components.
 
-    The rows are centred by ``mean`` and divided by ``scale`` (the network's
-    view of them) and projected on the top ``GRAPH_COMPONENTS`` principal
-    axes of ``X`` (weighted by ``sample_weight``); each is linked to its
-    ``n_neighbors - 1`` nearest others there. Returns a symmetric sparse
-    matrix over ``rows``.
+    ``projection`` holds the rows (in the network's view of them) projected
+    on their top principal axes (:func:`pca_projection`); each row is linked
+    to its ``n_neighbors - 1`` nearest others there. Returns a symmetric
+    sparse matrix over the rows.
     """
-    n_axes = min(GRAPH_COMPONENTS, X.shape[1])
-    axes = principal_axes(X, mean, scale, n_axes, random_state, sample_weight)
-    projection = pca_projection(X, rows, mean, scale, axes)
+    if verbose:
+        print(
+            f"Neighbours: {n_neighbors - 1} of each of {projection.shape[0]} rows, on "
+            f"{projection.shape[1]} principal components",
+            flush=True,
+        )
     indices, distances = nearest_neighbors(
         projection, n_neighbors - 1, algorithm=algorithm, random_state=random_state
     )
+    if verbose:
+        print("Neighbours: the fuzzy graph", flush=True)
     return fuzzy_graph(indices, distances, n_neighbors)

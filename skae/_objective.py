@@ -28,8 +28,7 @@ data's preprocessing, and offers:
     no noise (validation, scores).
 ``batches(rows, batch_size, rng, shuffle)``
     The batches of an epoch over the training ``rows``, as arrays of row
-    indices (``rng`` a ``numpy.random.RandomState``): :func:`shuffled_batches`,
-    or an :class:`~skae._graph_term.EdgeSampler`'s batches of edges.
+    indices (``rng`` a ``numpy.random.RandomState``): :func:`shuffled_batches`.
 ``batch_rows(batch_size)``
     The rows of the largest of those batches, which the buffers must hold.
 
@@ -37,9 +36,9 @@ Terms on the codes (the L1 penalty of :mod:`skae._regularizers`, the
 neighbour-graph term of :mod:`skae._graph_term`) have their own small
 interface: ``needs_rng``, ``allocate(n_rows, n_components, dtype)`` (a
 :class:`~skae._data.RowBuffers` with a ``grad`` field), and
-``value_and_grad(codes, row_weight, buffers, rng)``, which returns the term's
-value for a batch's codes and writes its gradient with respect to them into
-``buffers.grad``.
+``value_and_grad(codes, rows, row_weight, buffers, rng)``, which returns the
+term's value for the codes of the batch ``rows`` and writes its gradient with
+respect to them into ``buffers.grad``.
 """
 
 from dataclasses import dataclass
@@ -47,8 +46,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ._data import CHUNK_ROWS, RowBuffers, chunks, principal_axes
-from ._losses import first_rows_weight
+from ._data import RowBuffers, chunks, principal_axes
 from ._regularizers import GaussianPool, corrupt
 
 __all__ = [
@@ -85,8 +83,8 @@ class AutoencoderBuffers(RowBuffers):
     ``acts[0]`` is the batch as the network sees it; ``acts[i]`` and
     ``deltas[i]`` are layer ``i``'s output and its gradient; ``target`` keeps
     the clean batch when the input is corrupted, and ``noise`` the fresh draws
-    (or ``noise_pool``, kept from batch to batch, for Gaussian noise on
-    batches of edges: :class:`~skae._regularizers.GaussianPool`), ``mask``
+    (or ``noise_pool``, kept from batch to batch:
+    :class:`~skae._regularizers.GaussianPool`), ``mask``
     the entries that masking noise replaces;
     ``code_terms`` holds the buffers of each term on the codes (its gradient
     in ``.grad``); ``workspace`` is the network's flat scratch.
@@ -163,18 +161,20 @@ class AutoencoderObjective(NetworkObjective):
         output) or masking probability.
     code_terms : sequence, default=()
         Terms on the codes, each added to the reconstruction loss.
-    edges : :class:`~skae._graph_term.EdgeSampler` or None, default=None
-        Train on batches of edges instead of shuffled rows: each batch holds
-        the edges' heads, then their tails, and an untied network decodes the
-        heads alone (every row is a head of some edges).
+    pool_noise : bool, default=False
+        Take Gaussian noise from a :class:`~skae._regularizers.GaussianPool`
+        instead of fresh draws: the small batches of the neighbour-graph
+        term's training would otherwise spend much of their time drawing.
     """
 
-    def __init__(self, network, loader, *, noise=None, noise_level=0.0, code_terms=(), edges=None):
+    def __init__(
+        self, network, loader, *, noise=None, noise_level=0.0, code_terms=(), pool_noise=False
+    ):
         super().__init__(network, loader)
         self.noise = noise
         self.noise_level = float(noise_level)
         self.code_terms = tuple(code_terms)
-        self.edges = edges
+        self.pool_noise = bool(pool_noise)
 
     @property
     def needs_rng(self):
@@ -223,7 +223,7 @@ class AutoencoderObjective(NetworkObjective):
         acts, deltas = self.network.allocate(n_rows, dtype)
         code_width = acts[self.network.code_index].shape[1]
         corrupted = self.noise is not None
-        pooled = self.noise == "gaussian" and self._pairs_rows()
+        pooled = self.noise == "gaussian" and self.pool_noise
         return AutoencoderBuffers(
             acts=acts,
             deltas=deltas,
@@ -240,12 +240,10 @@ class AutoencoderObjective(NetworkObjective):
     def loss_and_grad(self, theta, X, rows, row_weight, buffers, grad=None, rng=None):
         acts = buffers.acts
         self.loader.load(X, rows, acts[0])
-        paired = rng is not None and self._pairs_rows()
         target = None
         if self.noise is not None and rng is not None:
             target = buffers.target
-            n_clean = acts[0].shape[0] // 2 if paired else None  # the decoded rows
-            target[:n_clean] = acts[0][:n_clean]
+            target[...] = acts[0]
             if buffers.noise_pool is not None:
                 buffers.noise_pool.add_to(acts[0], rng)
             else:
@@ -253,13 +251,11 @@ class AutoencoderObjective(NetworkObjective):
                 corrupt(
                     acts[0], self.noise, self.noise_level, rng, buffers.noise, fill, buffers.mask
                 )
-        if paired:
-            return self._paired_loss_and_grad(theta, buffers, grad, row_weight, target, rng)
         code_penalty = None
         if self.code_terms:
 
             def code_penalty(codes):
-                return self._code_terms(codes, row_weight, buffers.code_terms, rng)
+                return self._code_terms(codes, rows, row_weight, buffers.code_terms, rng)
 
         return self.network.loss_and_grad(
             theta,
@@ -272,80 +268,19 @@ class AutoencoderObjective(NetworkObjective):
             workspace=buffers.workspace,
         )
 
-    def _code_terms(self, codes, row_weight, term_buffers, rng):
+    def _code_terms(self, codes, rows, row_weight, term_buffers, rng):
         """The sum of the terms on ``codes``, and of their gradients (in the first's buffer)."""
         value = 0.0
         for term, buffers in zip(self.code_terms, term_buffers):
-            value += term.value_and_grad(codes, row_weight, buffers, rng)
+            value += term.value_and_grad(codes, rows, row_weight, buffers, rng)
         total = term_buffers[0].grad
         for buffers in term_buffers[1:]:
             total += buffers.grad
         return value, total
 
-    def _pairs_rows(self):
-        """Whether batches are edges (heads, then tails) whose heads alone are decoded.
-
-        A tied network decodes every row instead: its shared matrices get their
-        gradient in one backward pass.
-        """
-        return self.edges is not None and not self.network.layers[-1].transpose
-
-    def _paired_loss_and_grad(self, theta, buffers, grad, row_weight, target, rng):
-        """A batch of edges: the codes of all its rows, the reconstruction of its heads.
-
-        The reconstruction of the heads is their weighted mean loss; the terms on
-        the codes see every row. Decoding the heads alone halves the decoder's
-        cost; the tails' reconstruction adds nothing the heads do not (every row
-        is a head of some edges).
-        """
-        network, acts, deltas = self.network, buffers.acts, buffers.deltas
-        code, n_layers = network.code_index, len(network.layers)
-        n_heads = acts[0].shape[0] // 2
-        network.forward(theta, acts, 0, code, scratch=deltas)
-        value, code_grad = self._code_terms(acts[code], row_weight, buffers.code_terms, rng)
-        head_acts = acts[:code] + [a[:n_heads] for a in acts[code:]]
-        head_deltas = deltas[:code] + [d[:n_heads] for d in deltas[code:]]
-        network.forward(theta, head_acts, code, n_layers, scratch=head_deltas)
-        head_weight = first_rows_weight(row_weight, n_heads)
-        target = acts[0][:n_heads] if target is None else target[:n_heads]
-        loss = network.loss.value_and_delta(head_acts[-1], target, head_weight, head_deltas[-1])
-        if grad is not None:
-            network.backward(
-                theta, head_acts, head_deltas, grad, code, n_layers, workspace=buffers.workspace
-            )
-            deltas[code][n_heads:] = 0
-            deltas[code] += code_grad
-            network.backward(theta, acts, deltas, grad, 0, code, workspace=buffers.workspace)
-        return loss + value
-
     def batch_rows(self, batch_size):
         """Rows of the largest batch for a ``batch_size``."""
-        return batch_size if self.edges is None else self.edges.batch_rows(batch_size)
+        return batch_size
 
     def batches(self, rows, batch_size, rng, shuffle):
-        if self.edges is not None:
-            return self.edges.batches(rows, batch_size, rng, shuffle)
         return shuffled_batches(rows, batch_size, rng, shuffle)
-
-    def scale_codes(self, theta, X, rows, rms):
-        """Rescale a PCA start so that its codes have root mean square ``rms``.
-
-        The linear path's encoder is divided by ``c`` and its decoder
-        multiplied by ``c``, ``c`` the codes' root mean square over ``X[rows]``
-        divided by ``rms``: the reconstruction is unchanged. Only for an untied
-        network with a linear path at its PCA start (the layers' own step into
-        the code at zero).
-        """
-        encoder, decoder = self.network.linear_weights(theta)
-        squares, count = 0.0, 0
-        block = np.empty((min(CHUNK_ROWS, len(rows)), X.shape[1]), theta.dtype)
-        for part in chunks(len(rows), CHUNK_ROWS):
-            batch = self.loader.load(X, rows[part], block[: part.stop - part.start])
-            codes = batch @ encoder
-            squares += float(np.vdot(codes, codes))
-            count += codes.size
-        current = (squares / max(count, 1)) ** 0.5
-        if current > 0:
-            encoder *= rms / current
-            decoder *= current / rms
-        return theta

@@ -3,7 +3,7 @@
 - :func:`corrupt`: Gaussian or masking noise on a batch (a denoising
   autoencoder), with fresh draws;
 - :class:`GaussianPool`: Gaussian noise recycled across batches, for the
-  wide batches of edges of the neighbour-graph term;
+  many small batches of the neighbour-graph term's training;
 - :class:`L1CodePenalty`: a term on the codes (a sparse autoencoder).
 
 The neighbour-graph term, the other term on the codes, has its own module,
@@ -65,15 +65,15 @@ def corrupt(batch, kind, level, rng, noise, fill, mask=None):
 
 
 class GaussianPool:
-    """Scaled normal draws recycled across batches of edges.
+    """Scaled normal draws recycled across batches.
 
     Fresh normal draws cost about as much as a layer's product on a batch of
-    edges (1,024 wide rows), so the neighbour-graph term's batches take their
-    noise from a pool instead: ``4 * n_rows`` rows drawn at the first batch;
+    wide rows, so the neighbour-graph term's batches take their noise from a
+    pool instead: ``4 * n_rows`` rows drawn at the first batch;
     each batch adds ``n`` consecutive pool rows from a random start (wrapping
     round), then redraws ``n_rows // 16`` consecutive rows from another random
     start. A draw thus lasts about 64 batches and meets other data rows each
-    time (edges are shuffled); every entry is ``N(0, level**2)``.
+    time (rows are shuffled); every entry is ``N(0, level**2)``.
 
     Parameters
     ----------
@@ -135,8 +135,8 @@ class L1CodePenalty:
         """The buffers of a batch: the gradient with respect to the codes."""
         return CodeGradient(np.empty((n_rows, n_components), dtype))
 
-    def value_and_grad(self, codes, row_weight, buffers, rng=None):
-        """The penalty of a batch's ``codes``; its gradient is written into ``buffers.grad``."""
+    def value_and_grad(self, codes, rows, row_weight, buffers, rng=None):
+        """The penalty of a batch's ``codes``; gradient into ``buffers.grad``."""
         out = buffers.grad
         factor = self.strength / codes.shape[1]
         np.abs(codes, out=out)

@@ -13,8 +13,9 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
-from sklearn.neighbors import NearestNeighbors
+from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer, VariationalAutoencoder
 from skae._optimizers import SGD
@@ -195,23 +196,21 @@ def test_warm_fit_honours_beta(X):
     assert other.transform(X).std() < 0.5 * same.transform(X).std()
 
 
-def neighbour_ratio(codes, X, k=10):
-    """Mean code distance of the data's k nearest neighbours over that of random pairs."""
-    _, indices = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    near = np.linalg.norm(codes[:, np.newaxis] - codes[indices[:, 1:]], axis=2).mean()
-    shuffled = codes[np.random.RandomState(0).permutation(len(codes))]
-    return near / np.linalg.norm(codes - shuffled, axis=1).mean()
+def digit_clusters(model, X):
+    """NMI of KMeans on the codes against the digits' labels."""
+    labels = KMeans(10, n_init=10, random_state=0).fit_predict(model.transform(X))
+    return normalized_mutual_info_score(load_digits().target[: len(X)], labels)
 
 
 def test_warm_fit_honours_n_neighbors_and_neighbor_weight(X):
     plain = small_autoencoder(max_iter=20, warm_start=True).fit(X)
-    start = neighbour_ratio(plain.transform(X), X)
-    graph = dict(n_neighbors=10, n_epochs=20)
+    graph = dict(n_neighbors=10, n_epochs=50)
     weighted = copy.deepcopy(plain).set_params(**graph).fit(X)
     unweighted = copy.deepcopy(plain).set_params(**graph, neighbor_weight=0.0).fit(X)
-    # With the term, neighbours' codes draw together; its weight at 0 leaves them as they were.
-    assert neighbour_ratio(weighted.transform(X), X) < 0.8 * start
-    assert neighbour_ratio(unweighted.transform(X), X) > 0.9 * start
+    # The layout of the neighbour graph, learnt by the warm fit, sorts the digits
+    # better than the reconstruction alone does, with the same training otherwise.
+    assert digit_clusters(weighted, X) > digit_clusters(unweighted, X) + 0.02
+    assert digit_clusters(weighted, X) > digit_clusters(plain, X) + 0.05
 
 
 def test_a_changed_random_state_restarts_the_random_stream(X):
@@ -242,20 +241,21 @@ def rms(codes):
 
 def test_only_fresh_weights_get_the_graph_terms_start(X, interrupt_after):
     still = dict(n_neighbors=10, n_epochs=1, learning_rate_init=1e-12)
-    # A fresh fit with the term starts from PCA's codes rescaled to a root mean square of 3.
+    # A fresh fit with the term starts at the least-squares map to the graph's
+    # layout, whose codes have a root mean square near the layout's 3 (PCA's
+    # codes, where a fresh plain fit starts, have 1.7 with 20 components).
     cold = small_autoencoder(**{**still, "n_components": 20}).fit(X)
-    assert rms(cold.transform(X)) == pytest.approx(3.0, rel=1e-3)
+    assert 2.4 < rms(cold.transform(X)) <= 3.0
     # Weights that a first epoch moved, even one interrupted before it ended
     # (no epoch counted, no loss recorded), are not fresh: a warm fit with the
     # term goes on from them as they are.
-    # (20 components: PCA's codes have a root mean square of 1.7 there, not 3.)
     ae = interrupt_after(20, hidden_layer_sizes=(16,), batch_size=50, random_state=0)
     ae.interrupt_at = 3
     with pytest.warns(UserWarning, match="interrupted"):
         ae.fit(X)
     assert ae.n_iter_ == 0 and ae.loss_curve_ == []
     interrupted = ae.transform(X)
-    assert abs(rms(interrupted) - 3.0) > 1.0
+    assert rms(interrupted) < 2.0
     ae.interrupt_at = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,4 @@
-"""The neighbour-graph term: neighbours, UMAP's fuzzy graph, the loss, the estimator."""
+"""The neighbour-graph term: neighbours, UMAP's fuzzy graph, its layout, the estimator."""
 
 import pickle
 import warnings
@@ -11,7 +11,8 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer
-from skae._graph_term import EdgeSampler, GraphBuffers, NeighborGraphTerm, graph_loss
+from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
+from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
 from skae._optimizers import l2_penalty
 from skae._regularizers import GaussianPool
@@ -145,53 +146,76 @@ def test_ab_params_follow_min_dist():
         find_ab_params(1.0, 3.0)
 
 
-# ------------------------------------------------------------------- the loss
+# ----------------------------------------------------------------- the layout
 
 
-def loss_of(codes, a, b, m, seed):
-    buffers = GraphBuffers.allocate(codes.shape[0], codes.shape[1], codes.dtype)
-    value = graph_loss(codes, a, b, m, np.random.default_rng(seed), buffers)
-    return value, buffers.grad.copy()
-
-
-@pytest.mark.parametrize("min_dist", [0.0, 0.1, 0.5])
-@pytest.mark.parametrize("m", [0, 1, 5])
-def test_loss_gradient_matches_finite_differences(min_dist, m, finite_difference_gradient):
-    a, b = find_ab_params(1.0, min_dist)
-    codes = np.random.default_rng(3).normal(size=(2 * 7, 3))
-    codes[7] = codes[0] + 1e-9  # an edge of length ~0
-    value, grad = loss_of(codes, a, b, m, seed=11)
-    assert np.isfinite(value) and np.isfinite(grad).all()
-    expected = finite_difference_gradient(
-        lambda c: loss_of(c.reshape(codes.shape), a, b, m, 11)[0], codes.ravel().copy()
-    )
-    np.testing.assert_allclose(grad.ravel(), expected, rtol=1e-5, atol=1e-7)
-
-
-def test_loss_value_against_a_direct_formula():
-    a, b = find_ab_params(1.0, 0.1)
-    B = 6
-    codes = np.random.default_rng(0).normal(size=(2 * B, 2))
-
-    def q(x, y):
-        return 1 / (1 + a * (((x - y) ** 2).sum() + 1e-3) ** b)
-
-    attract = np.mean([-np.log(q(codes[i], codes[B + i])) for i in range(B)])
-    assert loss_of(codes, a, b, 0, 0)[0] == pytest.approx(attract)
-    shifts = np.random.default_rng(5)  # replay the shifts the loss draws
-    repel = 0.0
-    for _ in range(2):
-        s = int(shifts.integers(1, 2 * B - 1))
-        s = s + 1 if s >= B else s
-        repel += np.mean([-np.log(1 - q(codes[i], codes[(i + s) % (2 * B)])) for i in range(B)])
-    assert loss_of(codes, a, b, 2, 5)[0] == pytest.approx(attract + repel)
-
-
-def test_loss_of_identical_codes_is_finite():
+def test_layout_steps_against_a_direct_formula():
+    """One epoch's attraction, and its repulsion replayed with the same negatives."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    graph = _pruned(fuzzy_graph(*nearest_neighbors(X, 5), 6), 200)
+    Y = rng.normal(size=(30, 2)).astype(np.float32)
     a, b = find_ab_params(1.0, 0.0)
-    value, grad = loss_of(np.zeros((16, 3)), a, b, 5, 0)
-    assert np.isfinite(value)
-    np.testing.assert_array_equal(grad, 0)
+    steps = _LayoutSteps(graph, 2, a, b, negative_sample_rate=5, negatives_per_row=3)
+    W = graph.toarray() / graph.data.max()
+    d2 = np.maximum(((Y[:, None] - Y[None]) ** 2).sum(axis=2), 1e-12)
+    c_att = 2 * a * b * d2 ** (b - 1) / (1 + a * d2**b)
+    expected = 2 * ((W * c_att)[:, :, None] * (Y[None] - Y[:, None])).sum(axis=1)
+    np.testing.assert_allclose(steps.attraction(Y.copy()), expected, rtol=1e-4, atol=1e-5)
+    others = np.random.default_rng(1).integers(0, 30, size=90).reshape(30, 3)
+    repel = np.zeros_like(Y, dtype=np.float64)
+    for i in range(30):
+        for r in others[i]:
+            diff = (Y[i] - Y[r]).astype(np.float64)
+            sq = diff @ diff
+            if sq > 0:
+                coefficient = 2 * b / ((0.001 + sq) * (1 + a * sq**b))
+                repel[i] += np.clip(coefficient * diff, -4, 4) * 5 * W[i].sum() / 3
+    got = steps.repulsion(Y.copy(), np.random.default_rng(1))
+    np.testing.assert_allclose(got, repel, rtol=1e-4, atol=1e-5)
+
+
+def test_spectral_start_puts_disconnected_parts_apart():
+    X = np.vstack([np.random.default_rng(0).normal(size=(60, 3)) + 100 * i for i in range(3)])
+    graph = fuzzy_graph(*nearest_neighbors(X, 5), 6)
+    start = spectral_start(graph, 2, np.random.RandomState(0), X)
+    assert start.dtype == np.float32 and start.min() >= 0 and start.max() <= 10
+    parts = np.repeat(np.arange(3), 60)
+    centres = np.stack([start[parts == i].mean(axis=0) for i in range(3)])
+    nearest = np.linalg.norm(start[:, None] - centres[None], axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(nearest, parts)  # every row lies nearest its own part
+
+
+def test_layout_separates_clusters_and_repeats_bit_for_bit(blobs):
+    graph = _pruned(fuzzy_graph(*nearest_neighbors(blobs, 9), 10), 200)
+    a, b = find_ab_params(1.0, 0.0)
+    start = spectral_start(graph, 2, np.random.RandomState(0), blobs)
+    first, second = (optimize_layout(graph, start.copy(), 200, a, b, 5, seed=3) for _ in range(2))
+    np.testing.assert_array_equal(first, second)
+    truth = KMeans(4, n_init=10, random_state=0).fit_predict(blobs)
+    found = KMeans(4, n_init=10, random_state=0).fit_predict(first)
+    assert normalized_mutual_info_score(truth, found) > 0.95
+
+
+# ---------------------------------------------------------- the term on codes
+
+
+@pytest.mark.parametrize("row_weight", [1 / 5, np.array([0.1, 0.3, 0.2, 0.25, 0.15])])
+def test_target_term_gradient_matches_finite_differences(row_weight, finite_difference_gradient):
+    rng = np.random.default_rng(0)
+    targets = rng.normal(size=(9, 3))
+    rows = np.array([4, 0, 7, 7, 2])
+    term = LayoutTargetTerm(targets, weight=0.7)
+    buffers = term.allocate(5, 3, np.float64)
+    codes = rng.normal(size=(5, 3))
+    value = term.value_and_grad(codes, rows, row_weight, buffers)
+    direct = 0.7 * np.sum(np.broadcast_to(row_weight, 5) * ((codes - targets[rows]) ** 2).mean(1))
+    assert value == pytest.approx(direct)
+    expected = finite_difference_gradient(
+        lambda c: term.value_and_grad(c.reshape(5, 3), rows, row_weight, buffers), codes.ravel()
+    )
+    term.value_and_grad(codes, rows, row_weight, buffers)
+    np.testing.assert_allclose(buffers.grad.ravel(), expected, rtol=1e-6, atol=1e-9)
 
 
 # ------------------------------------------------------------ the estimator
@@ -207,19 +231,17 @@ def graph_model(**params):
     [dict(), dict(tied_weights=True), dict(linear_path=False, code_l1=0.2, noise="gaussian")],
 )
 def test_objective_gradient_with_the_graph_term(params, finite_difference_gradient, objective_of):
-    """Through the objective the estimator trains: heads and tails, negatives fixed."""
+    """Through the objective the estimator trains, its noise fixed."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 5))
     ae = graph_model(hidden_layer_sizes=(4,), activation="tanh", **params).fit(X)
-    a, b = find_ab_params(1.0, 0.0)
-    graph = fuzzy_graph(*nearest_neighbors(X, 5), 6)
-    term = NeighborGraphTerm(a, b, negative_sample_rate=3, weight=0.7)
-    objective = objective_of(ae, [term], EdgeSampler(graph, np.arange(40)))
+    term = LayoutTargetTerm(rng.normal(size=(40, 3)), weight=0.7)
+    objective = objective_of(ae, [term])
     batch = next(iter(objective.batches(np.arange(40), 12, np.random.RandomState(1), True)))
     theta = ae._theta + 0.05 * rng.normal(size=ae._theta.size)
 
     def f(t, grad=None):
-        # Fresh buffers each time: the noise pool of edge batches lives in them.
+        # Fresh buffers each time: the noise pool lives in them.
         buffers = objective.allocate(batch.size, theta.dtype)
         value = objective.loss_and_grad(
             t, X, batch, 1 / batch.size, buffers, grad, np.random.default_rng(7)
@@ -334,3 +356,14 @@ def test_bad_settings_are_refused_and_change_nothing(digits):
         graph_model(solver="lbfgs").fit(X)
     with pytest.raises(ValueError, match="min_dist must be smaller than 3 \\* spread"):
         graph_model(min_dist=3.0).fit(X)
+
+
+def test_a_graph_too_big_for_memory_is_refused_before_any_work(digits, monkeypatch):
+    X = digits[0][:100]
+    fitted = graph_model().fit(X)
+    before = pickle.dumps(fitted)
+    monkeypatch.setattr("skae._autoencoder.available_memory", lambda: 10_000)
+    monkeypatch.setattr("skae._autoencoder.principal_axes", pytest.fail)  # no work first
+    with pytest.raises(MemoryError, match=r"n_neighbors=6 on 100 rows needs about .* GiB"):
+        fitted.fit(X)
+    assert pickle.dumps(fitted) == before

@@ -4,11 +4,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from skae._activations import ACTIVATIONS, DERIVATIVES
 from skae._data import RowLoader
-from skae._graph_term import EdgeSampler, NeighborGraphTerm
+from skae._graph_term import LayoutTargetTerm
 from skae._losses import LOSSES
 from skae._network import Network
 from skae._objective import AutoencoderObjective
@@ -200,12 +199,10 @@ def _objective(case, activation, X):
         "l1": dict(code_terms=[L1CodePenalty(0.1)]),
     }.get(case, {})
     batch = np.arange(0, 4096, 2)
-    if case == "edges":  # a batch of 1024 edges, heads then tails, with pooled noise
-        graph = sp.random(4096, 4096, density=0.003, random_state=0, format="csr")
-        edges = EdgeSampler(graph + graph.T, np.arange(4096))
-        term = NeighborGraphTerm(1.9, 0.8, 5, 1.0)
-        options = dict(noise="gaussian", noise_level=0.1, code_terms=[term], edges=edges)
-        batch = next(edges.batches(None, 2048, np.random.RandomState(0)))
+    if case == "layout":  # the neighbour-graph term's targets, with pooled noise
+        targets = np.random.RandomState(0).normal(size=(4096, 32)).astype(np.float32)
+        term = LayoutTargetTerm(targets, 0.5)
+        options = dict(noise="gaussian", noise_level=0.1, code_terms=[term], pool_noise=True)
     return AutoencoderObjective(network, loader, **options), batch
 
 
@@ -214,7 +211,7 @@ def _objective(case, activation, X):
     [("linear path", name) for name in sorted(ACTIVATIONS)]
     + [
         (case, "relu")
-        for case in ("no linear path", "tied", "gaussian", "masking", "l1", "edges", "variational")
+        for case in ("no linear path", "tied", "gaussian", "masking", "l1", "layout", "variational")
     ],
 )
 def test_training_step_allocates_no_array(case, activation):

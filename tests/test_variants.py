@@ -72,7 +72,7 @@ def test_l1_code_penalty_gradient(tied, linear_path, hidden, finite_difference_g
         buffers = term.allocate(6, 2, np.float64)
 
         def penalty(codes):
-            return term.value_and_grad(codes, row_weight, buffers), buffers.grad
+            return term.value_and_grad(codes, np.arange(6), row_weight, buffers), buffers.grad
 
         return network.loss_and_grad(t, acts, deltas, grad, row_weight, code_penalty=penalty)
 
@@ -86,7 +86,7 @@ def test_l1_code_penalty_value():
     row_weight = np.array([0.25, 0.75])
     term = L1CodePenalty(2.0)
     buffers = term.allocate(2, 2, np.float64)
-    value = term.value_and_grad(code, row_weight, buffers)
+    value = term.value_and_grad(code, np.arange(2), row_weight, buffers)
     grad = buffers.grad
     assert value == pytest.approx(2.0 * (0.25 * 2.0 + 0.75 * 0.25))
     np.testing.assert_allclose(grad, [[0.25, -0.25], [0.75, 0.0]])

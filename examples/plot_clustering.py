@@ -1,11 +1,12 @@
 """
-Clustering MNIST with the neighbour-graph term (``n_neighbors``)
-================================================================
+Clustering MNIST with the neighbour-graph term
+=============================================
 
 A plain autoencoder is trained to reconstruct its input, and nothing asks its
-codes to form clusters. ``n_neighbors=15`` adds UMAP's neighbour-graph term to
-the training loss: the codes are asked to keep each image's 14 nearest
-neighbours close, and they still decode. The pipeline
+codes to form clusters. ``n_neighbors=15`` adds UMAP's view of the data: the
+graph of each image's 14 nearest neighbours is laid out as UMAP lays it out,
+and the network learns that layout while its codes still decode. The
+pipeline
 
 .. code-block:: python
 

@@ -18,7 +18,7 @@ only used to score each setting's held-out clusters by their normalized
 mutual information (NMI) with the digits, to show which ranking was right.
 
 Run ``python examples/plot_clustering_grid_search.py``;
-``SKAE_EXAMPLE_QUICK=1`` trains fewer epochs over the graph's edges and
+``SKAE_EXAMPLE_QUICK=1`` trains the network fewer epochs and
 ``SKAE_EXAMPLE_OUTPUT=DIR`` saves the figure into ``DIR``.
 """
 

@@ -3,18 +3,42 @@
 Run from the repository root::
 
     python benchmarks/bench_clustering.py --out docs/results/clustering
+    python benchmarks/bench_clustering.py --panel --out docs/results/clustering
+    python benchmarks/bench_clustering.py --ablations --out docs/results/clustering
 
-KMeans(n_classes) on 10-D codes of all of MNIST (10,000 rows) and of the
-digits (divided by 16), for the raw pixels, PCA, the autoencoder with its
-defaults, the autoencoder with ``n_neighbors=15`` (its neighbour-graph term)
-and umap-learn's UMAP (skipped with a note when umap-learn is absent), each
-seeded method once per ``--seeds`` value: NMI and ARI after a fit on all rows,
-its fit time, then, after a fit on the fixed training split, the transform
-speed and reconstruction MSE on the held-out rows and how well held-out rows
-land in the training rows' clusters. It writes ``clustering.json`` (with the
-machine and its load) and ``clustering_codes_2d.png`` (2-D codes of MNIST) to
-``--out``. ``--quick`` makes it a small run for the tests (1,500 rows, a few
-epochs).
+The first: KMeans(n_classes) on 10-D codes of all of MNIST (10,000 rows) and
+of the digits (divided by 16), for the raw pixels, PCA, the autoencoder with
+its defaults, the autoencoder with ``n_neighbors=15`` (its neighbour-graph
+term) and umap-learn's UMAP (skipped with a note when umap-learn is absent),
+each seeded method once per ``--seeds`` value: NMI and ARI after a fit on all
+rows, its fit time, then, after a fit on the fixed training split, the
+transform speed and reconstruction MSE on the held-out rows and how well
+held-out rows land in the training rows' clusters. It writes
+``clustering.json`` (with the machine and its load) and
+``clustering_codes_2d.png`` (2-D codes of MNIST) to ``--out``.
+
+``--panel``: ``AutoencoderTransformer(n_components=k, n_neighbors=15,
+random_state=seed)`` against ``umap.UMAP(n_components=k, n_neighbors=15,
+min_dist=0.0)`` at its fastest (not seeded, so parallel, after untimed
+warm-up fits on 5,000 and 1,000 rows), k the number of classes, over the data sets of
+``panel.py``: digits (float32 and float64), mnist10k, MNIST grown to 30,000
+and 100,000 rows, and the synthetic loops, shells, roll_bands, blobs and
+tree; seeds 0 and 1. Per set and seed: the NMI of KMeans(k) on the fitted
+rows' codes and the fit times. It writes ``panel.json`` (after every case, so
+an interrupted run keeps what it did) and ``panel_scaling.png`` (NMI and fit
+time against the rows of MNIST grown: 10,000, 30,000, 100,000, seed 0).
+
+``--ablations``: on mnist10k and the digits (float32, seed 0), the
+autoencoder with its defaults, with ``neighbor_weight`` 0.25 and 1.0, with
+``linear_path=False``, the graph's layout alone (no network) and PCA(k):
+NMI after a fit on all rows, then the held-out MSE relative to PCA's and the
+new rows' NMI after a fit on the 80/20 split. It writes ``ablations.json``.
+
+The panel and the ablations fit one model at a time, in this process, with
+every core (BLAS threads as the environment sets them). ``--quick`` makes
+every mode a small run for the tests, whose numbers mean nothing: 1,500 rows
+and a few epochs for the first; 300 rows, one seed, ``n_epochs=2`` and a
+300-row UMAP warm-up for the other two.
 """
 
 import argparse
@@ -24,7 +48,7 @@ import platform
 import sys
 import time
 import warnings
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -358,25 +382,530 @@ def run(args, log):
     return outputs, skipped
 
 
+# ------------------------------------------------------------------ the panel
+#
+# --panel: the autoencoder with only n_components, n_neighbors=15 and
+# random_state set, against umap-learn at its fastest, over the data sets of
+# panel.py. --ablations: the parts of the autoencoder's training with
+# n_neighbors, one at a time, on MNIST and the digits. Both run one fit at a
+# time in this process, each fit with every core (BLAS and numba threads as
+# the environment sets them), so that the fit times compare.
+
+# (name in panel.py, dtype of X): the panel, in the order it runs.
+PANEL_SETS = (
+    ("digits", "float32"),
+    ("digits", "float64"),
+    ("mnist10k", "float32"),
+    ("loops", "float32"),
+    ("shells", "float32"),
+    ("roll_bands", "float32"),
+    ("blobs", "float32"),
+    ("tree", "float32"),
+    ("mnist_grown_30000", "float32"),
+    ("mnist_grown_100000", "float32"),
+)
+# The scaling sweep over MNIST grown, seed 0: the panel's runs at these sizes
+# (mnist_grown(10_000) is mnist10k itself).
+SCALING_SETS = {10_000: "mnist10k", 30_000: "mnist_grown_30000", 100_000: "mnist_grown_100000"}
+ABLATION_SETS = ("mnist10k", "digits")
+# (name, parameters changed from the panel's estimator); "layout" is KMeans
+# on the graph's layout itself, before any network; "pca" is PCA(k), the
+# reference of the held-out MSE.
+ABLATIONS = (
+    ("default", {}),
+    ("neighbor_weight=0.25", {"neighbor_weight": 0.25}),
+    ("neighbor_weight=1.0", {"neighbor_weight": 1.0}),
+    ("linear_path=False", {"linear_path": False}),
+    ("layout", None),
+    ("pca", None),
+)
+ABLATION_LABELS = {
+    "default": "the default (n_neighbors=15)",
+    "neighbor_weight=0.25": "neighbor_weight=0.25 (default 0.5)",
+    "neighbor_weight=1.0": "neighbor_weight=1.0",
+    "linear_path=False": "linear_path=False (no linear start)",
+    "layout": "the graph's layout alone, no network",
+    "pca": "PCA(k), for reference",
+}
+DATA_SEED = 0  # every generated set (synthetic, MNIST grown) uses this data seed
+DATA_SEED_NOTE = (
+    "The generated sets (the synthetic ones and MNIST grown) are drawn with data seed 0 for "
+    "every seed: the seed is only the autoencoder's random_state, so both seeds (and both "
+    "UMAP runs) see the same rows."
+)
+UMAP_PARAMS = {"n_neighbors": N_NEIGHBORS, "min_dist": 0.0}
+# Rows of umap-learn's untimed warm-up fits: above 4,096 rows it searches neighbours by
+# NN-descent, below exactly, each with numba code of its own to compile.
+UMAP_WARM_UP_ROWS = (5000, 1000)
+PANEL_UMAP_TIMING = (
+    "umap-learn at its fastest: random_state=None (so its numba code runs in parallel, "
+    "n_jobs=-1), after untimed warm-up fits in the same process on {rows} random rows "
+    "(above 4,096 rows umap-learn searches neighbours by NN-descent, below exactly), which "
+    "compile its JIT code and both neighbour searches; UMAP's two runs per set are its "
+    "'seeds' 0 and 1 though it is not seeded. UMAP converts float64 input to float32 itself."
+)
+# --quick: every mode tiny, for the tests; its numbers mean nothing.
+QUICK_PANEL_ROWS = 300  # the first rows of each set
+QUICK_GROWN_ROWS = {"mnist_grown_30000": 400, "mnist_grown_100000": 600}
+QUICK_GROWN_BASE = 200  # MNIST images copied by the quick MNIST grown
+QUICK_EPOCHS = {"n_epochs": 2}  # the autoencoder's and UMAP's
+
+
+def panel_label(name, dtype):
+    """The set's name as the tables show it, with its dtype when that is not float32."""
+    return name if dtype == "float32" else f"{name} ({dtype})"
+
+
+def panel_data(name, dtype="float32", quick=False):
+    """The rows and labels of one set of ``panel.py``, in ``dtype``."""
+    import panel
+
+    if quick and name in QUICK_GROWN_ROWS:
+        X, y = panel.mnist_grown(QUICK_GROWN_ROWS[name], DATA_SEED, base_rows=QUICK_GROWN_BASE)
+    else:
+        X, y = panel.load(name, DATA_SEED)
+        if quick:
+            X, y = X[:QUICK_PANEL_ROWS], y[:QUICK_PANEL_ROWS]
+    return np.ascontiguousarray(X, dtype=dtype), y
+
+
+def panel_autoencoder(k, seed, quick, **params):
+    """``AutoencoderTransformer(n_components=k, n_neighbors=15, random_state=seed)``."""
+    from skae import AutoencoderTransformer
+
+    model = AutoencoderTransformer(
+        n_components=k, n_neighbors=N_NEIGHBORS, random_state=seed, **params
+    )
+    return model.set_params(**QUICK_EPOCHS) if quick else model
+
+
+def panel_umap(k, quick):
+    """umap-learn's ``UMAP(n_components=k, n_neighbors=15, min_dist=0.0)``, not seeded."""
+    from umap import UMAP
+
+    model = UMAP(n_components=k, **UMAP_PARAMS)
+    return model.set_params(**QUICK_EPOCHS) if quick else model
+
+
+def _timed_fit(model, X):
+    """The fitted rows' codes, and the wall and CPU seconds of ``model.fit(X)`` alone."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", module="umap")
+        load = environment.load_average()
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.fit(X)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    codes = model.embedding_ if hasattr(model, "embedding_") else model.transform(X)
+    return np.asarray(codes), wall, cpu, load[0] if load else None
+
+
+def kmeans_nmi(codes, y, k):
+    """NMI of ``KMeans(k, n_init=10, random_state=0)`` on ``codes`` against ``y``."""
+    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(codes)
+    return float(normalized_mutual_info_score(y, labels))
+
+
+def warm_up(quick, use_umap, log):
+    """Untimed first fits: umap-learn's compilation, the autoencoder's imports.
+
+    Returns the warm-up's facts for the JSON.
+    """
+    facts = {}
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(QUICK_PANEL_ROWS, 20)).astype(np.float32)
+    start = time.perf_counter()
+    panel_autoencoder(4, 0, quick=True).fit(X)
+    facts["skae_seconds"] = time.perf_counter() - start
+    if use_umap:
+        facts.update(umap_rows=[], umap_seconds=[])
+        for rows in (QUICK_PANEL_ROWS,) if quick else UMAP_WARM_UP_ROWS:
+            X = rng.normal(size=(rows, 20)).astype(np.float32)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                panel_umap(10, quick).fit(X)
+            facts["umap_rows"].append(rows)
+            facts["umap_seconds"].append(time.perf_counter() - start)
+            log(f"warm-up: UMAP on {rows:,} random rows, {facts['umap_seconds'][-1]:.1f} s")
+    return facts
+
+
+def panel_case(name, dtype, seed, use_umap, quick):
+    """One set and seed: the autoencoder's fit, then UMAP's; scores and times."""
+    X, y = panel_data(name, dtype, quick)
+    k = len(np.unique(y))
+    row = {
+        "dataset": name,
+        "label": panel_label(name, dtype),
+        "dtype": dtype,
+        "seed": seed,
+        "data_seed": DATA_SEED if name not in ("mnist10k", "digits") else None,
+        "n_rows": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "n_classes": int(k),
+    }
+    model = panel_autoencoder(k, seed, quick)
+    row["skae_nmi"] = kmeans_nmi(_fit_into(row, "skae", model, X), y, k)
+    row["skae_epochs"] = int(model.n_iter_)
+    if use_umap:
+        row["umap_nmi"] = kmeans_nmi(_fit_into(row, "umap", panel_umap(k, quick), X), y, k)
+        row["fit_time_ratio"] = row["skae_fit_seconds"] / row["umap_fit_seconds"]
+    return row
+
+
+def _fit_into(row, method, model, X):
+    """Fit ``model`` on ``X``; its times and the load before into ``row``; the codes."""
+    codes, wall, cpu, load = _timed_fit(model, X)
+    row[f"{method}_fit_seconds"], row[f"{method}_fit_cpu_seconds"] = wall, cpu
+    row[f"load_1min_{method}"] = load
+    return codes
+
+
+def scaling_rows(rows):
+    """The sweep over MNIST grown at seed 0, from the panel's rows."""
+    sweep = []
+    for size, name in SCALING_SETS.items():
+        for r in rows:
+            if r["dataset"] == name and r["dtype"] == "float32" and r["seed"] == 0:
+                keys = (
+                    "n_rows",
+                    "skae_nmi",
+                    "skae_fit_seconds",
+                    "load_1min_skae",
+                    "umap_nmi",
+                    "umap_fit_seconds",
+                    "load_1min_umap",
+                )
+                sweep.append({"size": size, "from": name, **{key: r.get(key) for key in keys}})
+    return sweep
+
+
+def _run_facts(args, started, load_start, commit):
+    """What every result file of the panel and the ablations says about its run."""
+    return {
+        "command": " ".join(["python", "benchmarks/bench_clustering.py", *args.argv]),
+        "git_commit": commit,
+        "quick": args.quick,
+        "total_seconds": time.perf_counter() - started,
+        "load_average_start": load_start,
+        "load_average_end": environment.load_average(),
+        "kmeans": "KMeans(k, n_init=10, random_state=0), k the number of classes",
+        "environment": environment.machine(),
+    }
+
+
+def _write_json(report, path):
+    tmp = path.with_suffix(".json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(report, f, indent=1, default=str)
+    tmp.replace(path)
+
+
+def run_panel(args, out, log):
+    """The panel: every set and seed, written to ``panel.json`` after each case."""
+    started, load_start = time.perf_counter(), environment.load_average()
+    commit = environment.git_commit()  # at the start: the code that runs
+    use_umap = has_umap()
+    skipped = [] if use_umap else ["umap: umap-learn is not installed (pip install -e '.[bench]')"]
+    for note in skipped:
+        log(f"panel: skipping {note}")
+    sets = [(n, d) for n, d in PANEL_SETS if args.datasets is None or n in args.datasets]
+    seeds = args.seeds[:1] if args.quick else args.seeds
+    facts = warm_up(args.quick, use_umap, log)
+    report = {
+        "mode": "panel",
+        "seeds": seeds,
+        "data_seed": DATA_SEED,
+        "data_seed_note": DATA_SEED_NOTE,
+        "skae_params": {"n_neighbors": N_NEIGHBORS, **(QUICK_EPOCHS if args.quick else {})},
+        "skae_timing": "the wall time of fit alone (the codes come from transform, untimed); "
+        "one tiny untimed fit first, so that imports are not timed",
+        "umap_params": {
+            "random_state": None,
+            **UMAP_PARAMS,
+            **(QUICK_EPOCHS if args.quick else {}),
+        },
+        "umap_timing": PANEL_UMAP_TIMING.format(
+            rows=" and ".join(f"{n:,}" for n in facts.get("umap_rows", []))
+        )
+        if use_umap
+        else None,
+        "warm_up": facts,
+        "skipped": skipped,
+        "rows": [],
+    }
+    path = out / "panel.json"
+    for name, dtype in sets:
+        for seed in seeds:
+            row = panel_case(name, dtype, seed, use_umap, args.quick)
+            report["rows"].append(row)
+            report["scaling"] = scaling_rows(report["rows"])
+            report.update(_run_facts(args, started, load_start, commit), complete=False)
+            _write_json(report, path)
+            umap = (
+                f"; UMAP NMI {row['umap_nmi']:.3f}, fit {row['umap_fit_seconds']:.1f} s "
+                f"(load {row['load_1min_umap']})"
+                if use_umap
+                else ""
+            )
+            log(
+                f"  {row['label']} ({row['n_rows']:,} x {row['n_features']}) seed {seed}: "
+                f"skae NMI {row['skae_nmi']:.3f}, fit {row['skae_fit_seconds']:.1f} s "
+                f"(load {row['load_1min_skae']}){umap}"
+            )
+    report.update(_run_facts(args, started, load_start, commit), complete=True)
+    _write_json(report, path)
+    paths = [path]
+    if not args.no_figures and report["scaling"]:
+        paths.append(panel_figure(report, out))
+    return report, paths
+
+
+def panel_markdown(report):
+    """One row per set: the seeds' values joined by " / "."""
+    lines = [
+        "| data set | rows | skae NMI | UMAP NMI | skae fit (s) | UMAP fit (s) | skae / UMAP |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    groups = {}
+    for r in report["rows"]:
+        groups.setdefault(r["label"], []).append(r)
+    for label, rs in groups.items():
+        lines.append(
+            f"| {label} | {rs[0]['n_rows']:,} | {_seeds(rs, 'skae_nmi', '.3f')} "
+            f"| {_seeds(rs, 'umap_nmi', '.3f')} | {_seeds(rs, 'skae_fit_seconds', '.1f')} "
+            f"| {_seeds(rs, 'umap_fit_seconds', '.1f')} | {_seeds(rs, 'fit_time_ratio', '.2f')} |"
+        )
+    return "\n".join(lines)
+
+
+def panel_figure(report, out):
+    """``panel_scaling.png``: NMI and fit time against the rows of MNIST grown."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sweep = report["scaling"]
+    rows = [r["n_rows"] for r in sweep]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    methods = (
+        ("skae", "AutoencoderTransformer(k, n_neighbors=15)", "C0", "o"),
+        ("umap", "umap-learn UMAP(k, n_neighbors=15, min_dist=0)", "C1", "s"),
+    )
+    for key, label, colour, marker in methods:
+        if all(r.get(f"{key}_nmi") is None for r in sweep):
+            continue
+        style = {"color": colour, "marker": marker, "label": label}
+        left.plot(rows, [r[f"{key}_nmi"] for r in sweep], **style)
+        right.plot(rows, [r[f"{key}_fit_seconds"] for r in sweep], **style)
+    left.set_ylabel("NMI of KMeans(10) on the codes")
+    right.set_ylabel("fit time (s)")
+    right.set_yscale("log")
+    right.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    right.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("rows of MNIST grown")
+        ax.set_xticks(rows)
+        ax.set_xticklabels([f"{n:,}" for n in rows], fontsize=8)
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
+    left.legend(fontsize=7, loc="best")
+    loads = [
+        r.get(f"load_1min_{m}")
+        for r in sweep
+        for m in ("skae", "umap")
+        if r.get(f"load_1min_{m}") is not None
+    ]
+    load = f", 1-min load {min(loads):.1f}-{max(loads):.1f}" if loads else ""
+    fig.suptitle(
+        f"MNIST grown by shifted, noisy copies: seed 0, {report['environment']['cores']} "
+        f"cores{load}",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    path = out / "panel_scaling.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+# -------------------------------------------------------------- the ablations
+
+
+def layout_alone(X, model, seed):
+    """The graph's layout that ``model`` would learn, built as its training plan builds it.
+
+    The steps of ``AutoencoderTransformer._training_plan`` through skae's
+    private functions: the rows' top principal components in the network's
+    scaling, the fuzzy neighbour graph there, its UMAP layout. The random
+    draws start from ``RandomState(seed)`` here, where the estimator draws its
+    network's weights first, so the layout is one like the estimator's, not
+    the same one.
+    """
+    from skae._data import principal_axes, weighted_moments
+    from skae._graph_layout import graph_layout
+    from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
+
+    rng = np.random.RandomState(seed)
+    mean, scale = weighted_moments(X)
+    mean = np.asarray(mean.astype(X.dtype), dtype=np.float64)
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng)
+    features = np.ascontiguousarray(pca_projection(X, np.arange(X.shape[0]), mean, scale, axes))
+    graph = neighbor_graph(
+        features, model.n_neighbors, algorithm=model.neighbors_algorithm, random_state=rng
+    )
+    a, b = find_ab_params(model.spread, model.min_dist)
+    return graph_layout(graph, model.n_components, a, b, model.negative_sample_rate, rng, features)
+
+
+LAYOUT_NOTE = (
+    "The layout alone is built by the benchmark through skae's private functions, as the "
+    "estimator's training plan builds it (graph on the top 30 principal components, then "
+    "the layout), with RandomState(seed); the estimator draws its network's weights first, "
+    "so the layout is one like the estimator's, not the same one."
+)
+
+
+def ablation_case(name, variant, params, seed, quick):
+    """One variant on one set: all rows (NMI, fit time), then the 80/20 split."""
+    X, y = panel_data(name, "float32", quick)
+    k = len(np.unique(y))
+    X_train, X_test, y_train, y_test = datasets.split(X, y)
+    row = {
+        "dataset": name,
+        "variant": variant,
+        "label": ABLATION_LABELS[variant],
+        "params": params,
+        "seed": seed,
+        "n_rows": int(X.shape[0]),
+        "n_train": int(X_train.shape[0]),
+        "n_test": int(X_test.shape[0]),
+        "n_classes": int(k),
+    }
+
+    def kmeans_split(codes_train, codes_test):
+        kmeans = KMeans(n_clusters=k, n_init=10, random_state=0).fit(codes_train)
+        row["nmi_train"] = float(normalized_mutual_info_score(y_train, kmeans.labels_))
+        if codes_test is not None:
+            row["nmi_new"] = float(normalized_mutual_info_score(y_test, kmeans.predict(codes_test)))
+
+    if variant == "layout":
+        model = panel_autoencoder(k, seed, quick)
+        row["load_1min"] = environment.load_average()[0]
+        start = time.perf_counter()
+        codes = layout_alone(X, model, seed)
+        row["fit_seconds"] = time.perf_counter() - start
+        row["nmi"] = kmeans_nmi(codes, y, k)
+        kmeans_split(layout_alone(X_train, model, seed), None)
+        row["note"] = "a layout has no map for new rows and no decoder: no held-out numbers"
+        return row
+    if variant == "pca":
+        make = partial(PCA, k, random_state=seed)
+    else:
+        make = partial(panel_autoencoder, k, seed, quick, **params)
+    codes, row["fit_seconds"], row["fit_cpu_seconds"], row["load_1min"] = _timed_fit(make(), X)
+    row["nmi"] = kmeans_nmi(codes, y, k)
+    model = make()
+    codes_train, row["fit_seconds_split"], _, _ = _timed_fit(model, X_train)
+    codes_test = np.asarray(model.transform(X_test))
+    row["mse"] = mse(X_test, model.inverse_transform(codes_test))
+    kmeans_split(codes_train, codes_test)
+    return row
+
+
+def run_ablations(args, out, log):
+    """The ablations on MNIST and the digits, written to ``ablations.json``."""
+    started, load_start = time.perf_counter(), environment.load_average()
+    commit = environment.git_commit()  # at the start: the code that runs
+    names = [n for n in ABLATION_SETS if args.datasets is None or n in args.datasets]
+    seed = args.seeds[0]
+    warm_up(args.quick, False, log)
+    rows = []
+    for name in names:
+        for variant, params in ABLATIONS:
+            row = ablation_case(name, variant, params, seed, args.quick)
+            rows.append(row)
+            log(
+                f"  {name} {variant}: NMI {row['nmi']:.3f}, fit {row['fit_seconds']:.1f} s, "
+                f"new rows' NMI {_fmt(row.get('nmi_new'), '.3f') or '-'}"
+            )
+    pca_mse = {r["dataset"]: r["mse"] for r in rows if r["variant"] == "pca"}
+    for r in rows:
+        if r.get("mse") is not None:
+            r["mse_vs_pca"] = r["mse"] / pca_mse[r["dataset"]]
+    report = {
+        "mode": "ablations",
+        "seed": seed,
+        "skae_params": {"n_neighbors": N_NEIGHBORS, **(QUICK_EPOCHS if args.quick else {})},
+        "split": "datasets.split: a fixed 20% of the rows held out (permutation seeded with 0)",
+        "nmi": "KMeans on the codes of a fit on all rows",
+        "nmi_train": "KMeans on the training rows' codes of a fit on the 80% split",
+        "nmi_new": "that KMeans' predictions for the held-out rows' codes",
+        "mse_vs_pca": "held-out reconstruction MSE over PCA(k)'s, both fitted on the split",
+        "layout_note": LAYOUT_NOTE,
+        **_run_facts(args, started, load_start, commit),
+        "rows": rows,
+    }
+    path = out / "ablations.json"
+    _write_json(report, path)
+    return report, [path]
+
+
+def ablations_markdown(report):
+    lines = [
+        "| data set | variant | NMI | fit (s) | MSE / PCA | training NMI (split) | new rows' NMI |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["rows"]:
+        lines.append(
+            f"| {r['dataset']} | {r['label']} | {r['nmi']:.3f} | {r['fit_seconds']:.1f} "
+            f"| {_fmt(r.get('mse_vs_pca'), '.3f')} | {r['nmi_train']:.3f} "
+            f"| {_fmt(r.get('nmi_new'), '.3f')} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="results/clustering", help="output directory")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--panel",
+        action="store_true",
+        help="the autoencoder against UMAP over the data sets of panel.py: panel.json "
+        "and panel_scaling.png",
+    )
+    mode.add_argument(
+        "--ablations",
+        action="store_true",
+        help="the autoencoder's parts one at a time on mnist10k and digits: ablations.json",
+    )
     parser.add_argument(
         "--datasets",
-        default=",".join(CLUSTER_DATASETS),
-        help="comma-separated subset of " + ",".join(CLUSTER_DATASETS),
+        default=None,
+        help="comma-separated subset of " + ",".join(CLUSTER_DATASETS) + " (with --panel: "
+        "of "
+        + ",".join(dict.fromkeys(n for n, _ in PANEL_SETS))
+        + "; with --ablations: of "
+        + ",".join(ABLATION_SETS)
+        + ")",
     )
     parser.add_argument(
         "--seeds",
         default="0,1",
         help="comma-separated random_state values of the autoencoders and UMAP "
-        "(PCA and the raw pixels run once)",
+        "(PCA and the raw pixels run once; --ablations runs the first only)",
     )
     parser.add_argument(
         "--n-jobs",
         type=int,
         default=2,
-        help="jobs run at once, each with cpu_count // n_jobs BLAS threads",
+        help="jobs run at once, each with cpu_count // n_jobs BLAS threads (not with "
+        "--panel or --ablations, which fit one model at a time on every core)",
     )
     parser.add_argument(
         "--ae-params",
@@ -390,12 +919,14 @@ def main(argv=None):
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a tiny run for the tests: 1,500 rows, a few epochs, small networks",
+        help="a tiny run for the tests: 1,500 rows, a few epochs, small networks (with "
+        "--panel or --ablations: 300 rows, one seed, n_epochs=2)",
     )
     parser.add_argument("--no-figures", action="store_true")
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else list(argv)
-    args.datasets = [n for n in args.datasets.split(",") if n]
+    if args.datasets is not None:
+        args.datasets = [n for n in args.datasets.split(",") if n]
     args.seeds = [int(s) for s in args.seeds.split(",") if s]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -403,6 +934,22 @@ def main(argv=None):
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
+    if args.panel or args.ablations:
+        run_mode, markdown = (
+            (run_panel, panel_markdown) if args.panel else (run_ablations, ablations_markdown)
+        )
+        report, paths = run_mode(args, out, log)
+        print(markdown(report))
+        print()
+        print(
+            f"Total {report['total_seconds']:.0f} s; load average {report['load_average_start']} "
+            f"at the start, {report['load_average_end']} at the end. Wrote "
+            + ", ".join(str(p) for p in paths)
+        )
+        return
+
+    if args.datasets is None:
+        args.datasets = list(CLUSTER_DATASETS)
     started = time.perf_counter()
     load_start = environment.load_average()
     outputs, skipped = run(args, log)

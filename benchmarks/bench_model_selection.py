@@ -37,7 +37,7 @@ seed; a run that is stopped and started again with the same settings goes on
 with the seeds not yet in the file (``--force`` starts afresh). The fits are
 deterministic: the folds, the autoencoder and KMeans are seeded by the seed.
 The run is shortened on purpose (``--rows`` images of MNIST, ``--n-epochs``
-epochs over the graph's edges, three folds): the question is how settings
+epochs of the network towards the graph's layout, three folds): the question is how settings
 rank, not how good the best one gets. ``--quick`` is a small run for the tests.
 """
 
@@ -280,7 +280,7 @@ def main(argv=None):
     parser.add_argument("--datasets", default=",".join(DATASETS), help="comma-separated")
     parser.add_argument("--seeds", default="0,1", help="comma-separated ints")
     parser.add_argument("--rows", type=int, default=3000, help="MNIST rows (a fixed subset)")
-    parser.add_argument("--n-epochs", type=int, default=10, help="epochs over the edges")
+    parser.add_argument("--n-epochs", type=int, default=10, help="the network's n_epochs")
     parser.add_argument("--cv", type=int, default=3, help="folds")
     parser.add_argument("--n-jobs", type=int, default=1, help="GridSearchCV's n_jobs")
     parser.add_argument("--force", action="store_true", help="ignore existing results")

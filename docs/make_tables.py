@@ -25,6 +25,10 @@ results file                             written by
                                          ``--json docs/results/stream.json``
 ``results/clustering/clustering.json``   ``python benchmarks/bench_clustering.py``
                                          ``--out docs/results/clustering``
+``results/clustering/panel.json``        ``python benchmarks/bench_clustering.py --panel``
+                                         ``--out docs/results/clustering``
+``results/clustering/ablations.json``    ``python benchmarks/bench_clustering.py --ablations``
+                                         ``--out docs/results/clustering``
 =======================================  ==========================================================
 
 A results file that is missing gives a note naming the command that writes it
@@ -58,10 +62,12 @@ COMMANDS = {
     "stream": "python benchmarks/bench_stream.py --json docs/results/stream.json",
     "tuning": "python benchmarks/tuning_runs.py --only RUN",  # see docs/user_guide/defaults.rst
     "clustering": "python benchmarks/bench_clustering.py --out docs/results/clustering",
-    "neighbors_scaling": "OPENBLAS_NUM_THREADS=1 python benchmarks/bench_neighbors_scaling.py "
-    "--rows 10000 30000 100000 --json docs/results/neighbors/scaling.json",
-    "neighbors_mnist": "python benchmarks/bench_neighbors_scaling.py --mnist --repeats 2 "
-    "--json docs/results/neighbors/mnist_fit.json",
+    "clustering_panel": "python benchmarks/bench_clustering.py --panel "
+    "--out docs/results/clustering",
+    "clustering_ablations": "python benchmarks/bench_clustering.py --ablations "
+    "--out docs/results/clustering",
+    "clustering_scale": "python benchmarks/bench_scale.py --rows 1000000 "
+    "--out docs/results/clustering",
 }
 CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
 
@@ -511,6 +517,152 @@ def readme_clustering_table(report):
     return "\n".join(lines)
 
 
+# ------------------------------------------------ bench_clustering.py --panel, --ablations
+
+
+def _run_line(report, loads=()):
+    """The command, the commit, the machine and its load: one paragraph."""
+    env = report["environment"]
+    versions = ", ".join(
+        f"{name} {env[name]}"
+        for name in ("skae", "numpy", "scikit-learn", "umap-learn", "pynndescent")
+        if name in env
+    )
+    pools = sorted(
+        {f"{p['internal_api']} {p['num_threads']}" for p in env.get("blas") or [] if p},
+    )
+    threads = f"threads: {', '.join(pools)}; " if pools else ""
+    seconds = report["total_seconds"]
+    took = f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+    loads = [v for v in loads if v is not None]
+    during = f", {_span(loads, '.1f')} just before the timed fits" if loads else ""
+    return (
+        f"This run: ``{report['command']}``"
+        + (f" at commit ``{report['git_commit']}``" if report.get("git_commit") else "")
+        + f", {took} in all, one fit at a time on {env['cores']} cores "
+        f"({env.get('cpu') or 'CPU unknown'}; {threads}Python {env['python']}, {versions}). "
+        "The machine is shared with other work: its 1-minute load, the run's own threads "
+        f"included, was {report['load_average_start'][0]:.1f} at the start, "
+        f"{report['load_average_end'][0]:.1f} at the end{during}; above 2 the times are "
+        "slower than an idle machine's. The scores do not depend on the load."
+    )
+
+
+def clustering_panel_table(report):
+    """The panel: per set, the NMI and fit time of each seed, skae beside UMAP."""
+    groups = {}
+    for r in report["rows"]:
+        groups.setdefault(r["label"], []).append(r)
+    rows = []
+    for label, rs in groups.items():
+        rows.append(
+            [
+                label,
+                f"{rs[0]['n_rows']:,}",
+                _per_seed(rs, "skae_nmi", ".3f").replace(" / ", SEED_JOIN),
+                _per_seed(rs, "umap_nmi", ".3f").replace(" / ", SEED_JOIN),
+                _per_seed(rs, "skae_fit_seconds", ".1f").replace(" / ", SEED_JOIN),
+                _per_seed(rs, "umap_fit_seconds", ".1f").replace(" / ", SEED_JOIN),
+                _per_seed(rs, "fit_time_ratio", ".2f").replace(" / ", SEED_JOIN),
+            ]
+        )
+    seeds = "/".join(str(s) for s in report["seeds"])
+    text = table(
+        [
+            "data set",
+            "rows",
+            f"skae NMI, seeds {seeds}",
+            f"UMAP NMI, runs {seeds}",
+            "skae fit (s)",
+            "UMAP fit (s)",
+            "skae / UMAP fit time",
+        ],
+        rows,
+        widths=[18, 10, 14, 14, 12, 12, 12],
+    )
+    loads = [r.get(key) for r in report["rows"] for key in ("load_1min_skae", "load_1min_umap")]
+    text += (
+        "\n"
+        + _run_line(report, loads)
+        + " KMeans(k, n_init=10, random_state=0) on the codes of the fitted rows, k the "
+        "number of classes, scored by NMI against the labels. skae: "
+        "``AutoencoderTransformer(n_components=k, n_neighbors=15, random_state=seed)``, "
+        "its wall time of ``fit``. UMAP: "
+        "``umap.UMAP(n_components=k, n_neighbors=15, min_dist=0.0)``; "
+        f"{report.get('umap_timing') or 'not run.'} {report['data_seed_note']}\n"
+    )
+    sweep = report.get("scaling", [])
+    if sweep:
+        text += "\n" + table(
+            ["MNIST grown, seed 0", "skae NMI", "UMAP NMI", "skae fit (s)", "UMAP fit (s)"],
+            [
+                [
+                    f"{r['n_rows']:,} rows",
+                    fmt(r.get("skae_nmi"), ".3f"),
+                    fmt(r.get("umap_nmi"), ".3f"),
+                    fmt(r.get("skae_fit_seconds"), ".1f"),
+                    fmt(r.get("umap_fit_seconds"), ".1f"),
+                ]
+                for r in sweep
+            ],
+        )
+    return text
+
+
+def clustering_panel_figure():
+    if not (RESULTS / "clustering" / "panel_scaling.png").exists():
+        return ""
+    return (
+        ".. figure:: ../results/clustering/panel_scaling.png\n"
+        "   :target: ../_images/panel_scaling.png\n"
+        "   :alt: NMI and fit time against the rows of MNIST grown (10,000, 30,000 and "
+        "100,000), for the autoencoder with n_neighbors=15 and for UMAP\n\n"
+        "   ``panel_scaling.png``: MNIST grown by shifted, noisy copies of its images, seed 0: "
+        "the NMI of KMeans(10) on the codes (left) and the fit time (right, log scale) against "
+        "the rows.\n"
+    )
+
+
+def clustering_ablations_table(report):
+    """The ablations: each part of the training left out or changed, on MNIST and the digits."""
+    rows = [
+        [
+            r["dataset"],
+            r["label"],
+            fmt(r["nmi"], ".3f"),
+            fmt(r["fit_seconds"], ".1f"),
+            fmt(r.get("mse_vs_pca"), ".3f") or "-",
+            fmt(r.get("nmi_train"), ".3f"),
+            fmt(r.get("nmi_new"), ".3f") or "-",
+        ]
+        for r in report["rows"]
+    ]
+    text = table(
+        [
+            "data set",
+            "variant",
+            "NMI, all rows",
+            "fit (s)",
+            "held-out MSE / PCA's",
+            "NMI, training rows (80%)",
+            "NMI, new rows (20%)",
+        ],
+        rows,
+        widths=[10, 30, 10, 8, 12, 14, 14],
+    )
+    loads = [r.get("load_1min") for r in report["rows"]]
+    return (
+        text
+        + "\n"
+        + _run_line(report, loads)
+        + f" Seed (``random_state``) {report['seed']}, float32 input. The first NMI is "
+        "KMeans(k, n_init=10, random_state=0) on the codes of a fit on all rows; the others "
+        "come from a fit on a fixed 80% of the rows: KMeans fitted on their codes, then asked "
+        "for the clusters of the held-out rows' codes. The fit time of the layout alone is its "
+        f"graph and its layout. {report['layout_note']}\n"
+    )
+
+
 # --------------------------------------------------------- measure_variants
 
 
@@ -834,45 +986,35 @@ def stream_tables(report):
 # -------------------------------------------------------------------- main
 
 
-def neighbors_tables(scaling, mnist):
-    """The neighbour-graph term's fit time: against the rows, and on MNIST beside UMAP."""
-    tables = {}
-    if scaling is None:
-        tables["neighbors_scaling"] = missing(
-            "neighbors_scaling", RESULTS / "neighbors" / "scaling.json"
+def clustering_scale_table(report):
+    """The neighbour-graph term on a million rows, beside UMAP: time, memory, NMI."""
+    rows = []
+    for r in sorted(report["runs"], key=lambda r: (r["rows"], r["method"])):
+        method = (
+            "AutoencoderTransformer(10, n_neighbors=15)"
+            if r["method"] == "skae"
+            else "umap-learn UMAP(10)"
         )
-    else:
-        rows = scaling["rows"]
-        body = [
-            [
-                f"{r['rows']:,}",
-                f"{r['fit_s']:.1f}",
-                f"{r['graph_s']:.1f}",
-                r["epochs"],
-                f"{r['load']:.1f}",
+        if r["status"] == "done":
+            cells = [
+                f"{r['fit_seconds'] / 60:.0f} min",
+                f"{r['peak_rss_gb']:.1f} GB",
+                f"{r['nmi']:.3f}",
             ]
-            for r in rows
-        ]
-        text = table(["rows", "fit (s)", "graph (s)", "epochs", "load"], body)
-        if "fit_s_exponent" in rows[0]:
-            text += (
-                f"\nFit time grows as rows^{rows[0]['fit_s_exponent']:.2f} over these sizes, "
-                f"the graph's as rows^{rows[0]['graph_s_exponent']:.2f}.\n"
-            )
-        tables["neighbors_scaling"] = text
-    if mnist is None:
-        tables["neighbors_mnist"] = missing(
-            "neighbors_mnist", RESULTS / "neighbors" / "mnist_fit.json"
-        )
-    else:
-        body = [
-            [r["contender"], f"{r['fit_s']:.1f}", ", ".join(f"{t:.1f}" for t in r["runs"])]
-            for r in mnist["mnist"]
-        ]
-        tables["neighbors_mnist"] = table(
-            ["fit on 10,000 MNIST images", "median (s)", "runs (s)"], body
-        )
-    return tables
+        elif r["status"] == "timeout":
+            cells = [f"not done in {r['timeout_seconds'] / 60:.0f} min (stopped)", "", ""]
+        else:
+            cells = ["failed", "", ""]
+        loads = f"{r['load_before'][0]:.1f} / {r['load_after'][0]:.1f}" if "load_after" in r else ""
+        rows.append([f"{r['rows']:,}", method, *cells, loads, f"``{r['commit']}``"])
+    return table(
+        ["rows", "method", "fit", "peak memory", "NMI", "1-min load before / after", "commit"],
+        rows,
+    ) + (
+        "\nThe fit's wall time; the peak resident memory of its process, the data "
+        "(3.1 GB) included; KMeans(10) fitted on 100,000 of the codes and applied to all. "
+        "Both fits ran while other jobs used the machine, at the loads shown.\n"
+    )
 
 
 # --------------------------------------------------------- model selection
@@ -1021,14 +1163,13 @@ def main(argv=None):
         note = missing("tuning", tuning / "RUN.json")
         emit({"tuning_steps": note, "tuning_mnist": note})
 
-    neighbors = RESULTS / "neighbors"
+    path = RESULTS / "clustering" / "scale.json"
     emit(
-        neighbors_tables(
-            *(
-                load(neighbors / name) if (neighbors / name).exists() else None
-                for name in ("scaling.json", "mnist_fit.json")
-            )
-        )
+        {
+            "clustering_scale": clustering_scale_table(load(path))
+            if path.exists()
+            else missing("clustering_scale", path)
+        }
     )
 
     path = RESULTS / "speed.json"
@@ -1062,6 +1203,21 @@ def main(argv=None):
     else:
         emit({"clustering_table": missing("clustering", path)})
         emit(dict.fromkeys(("clustering_run", "clustering_summary", "clustering_figure"), ""))
+
+    path = RESULTS / "clustering" / "panel.json"
+    if path.exists():
+        emit({"clustering_panel": clustering_panel_table(load(path))})
+    else:
+        emit({"clustering_panel": missing("clustering_panel", path)})
+    emit({"clustering_panel_figure": clustering_panel_figure()})
+    path = RESULTS / "clustering" / "ablations.json"
+    emit(
+        {
+            "clustering_ablations": clustering_ablations_table(load(path))
+            if path.exists()
+            else missing("clustering_ablations", path)
+        }
+    )
 
     for path in written:
         print(f"wrote {path.relative_to(DOCS.parent)}")

@@ -1,0 +1,117 @@
+"""The neighbour-graph term at scale: MNIST grown to a million rows, against UMAP.
+
+Run from the repository root::
+
+    python benchmarks/bench_scale.py --rows 1000000 --out docs/results/clustering
+
+Each fit runs in its own process, on ``mnist_grown(rows)`` (float32, 784
+features, see ``panel.py``): ``AutoencoderTransformer(n_components=10,
+n_neighbors=15, random_state=0, verbose=1)`` and umap-learn's
+``UMAP(n_components=10, n_neighbors=15, min_dist=0.0)`` (parallel,
+``random_state=None``, after a warm-up fit on 5,000 rows). Each is given
+``--timeout`` seconds (default one hour). The report has the fit's wall
+time, the process's peak resident memory (the data included: 4 bytes per
+entry), and the NMI of ``KMeans(10)`` fitted on 100,000 of the codes and
+applied to all. It is written to ``scale.json`` in ``--out``, one entry per
+method and size, kept across runs.
+"""
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import environment  # noqa: E402
+import panel  # noqa: E402
+
+METHODS = ("skae", "umap")
+
+
+def fit_once(method, n_rows):
+    """Fit ``method`` on ``n_rows`` grown MNIST rows in this process; print a JSON line."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import normalized_mutual_info_score
+
+    X, y = panel.mnist_grown(n_rows, 0)
+    if method == "skae":
+        from skae import AutoencoderTransformer
+
+        model = AutoencoderTransformer(n_components=10, n_neighbors=15, random_state=0, verbose=1)
+    else:
+        import umap
+
+        warm, _ = panel.mnist10k(0)
+        umap.UMAP(n_components=10, n_neighbors=15, min_dist=0.0).fit(warm[:5000])
+        model = umap.UMAP(n_components=10, n_neighbors=15, min_dist=0.0)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        codes = model.fit_transform(X)
+    seconds = time.perf_counter() - start
+    sample = np.random.RandomState(0).choice(n_rows, min(n_rows, 100_000), replace=False)
+    kmeans = KMeans(10, n_init=10, random_state=0).fit(codes[sample])
+    nmi = normalized_mutual_info_score(y, kmeans.predict(codes))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
+    result = {"fit_seconds": round(seconds, 1), "nmi": round(float(nmi), 4), "peak_rss_gb": peak}
+    print(json.dumps(result), flush=True)
+
+
+def run(method, n_rows, timeout):
+    """Fit in a child process; its time, NMI and peak memory, or the timeout."""
+    entry = {"method": method, "rows": n_rows, "load_before": environment.load_average()}
+    command = [sys.executable, __file__, "--child", method, "--rows", str(n_rows)]
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        entry.update(status="timeout", timeout_seconds=timeout)
+        entry["log"] = (expired.stdout or b"")[-2000:].decode(errors="replace")
+        return entry
+    entry["wall_seconds_with_data"] = round(time.perf_counter() - started, 1)
+    entry["load_after"] = environment.load_average()
+    if done.returncode != 0:
+        entry.update(status="failed", log=done.stderr[-2000:])
+        return entry
+    lines = done.stdout.strip().splitlines()
+    entry.update(status="done", **json.loads(lines[-1]))
+    entry["log"] = "\n".join(lines[:-1])[-4000:]
+    return entry
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--out", default="docs/results/clustering")
+    parser.add_argument("--child", choices=METHODS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        fit_once(args.child, args.rows)
+        return
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "scale.json"
+    report = json.loads(path.read_text()) if path.exists() else {"runs": []}
+    report["machine"] = environment.machine()
+    for method in args.methods:
+        entry = run(method, args.rows, args.timeout)
+        entry["commit"] = environment.git_commit()
+        report["runs"] = [
+            r for r in report["runs"] if (r["method"], r["rows"]) != (method, args.rows)
+        ] + [entry]
+        path.write_text(json.dumps(report, indent=1) + "\n")
+        shown = {k: v for k, v in entry.items() if k != "log"}
+        print(json.dumps(shown), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""The clustering panel: real and synthetic data sets with class labels.
+
+Every loader returns ``(X, y)``: ``X`` a float32 array of shape ``(n_rows,
+n_features)``, ``y`` an int64 array of class labels. Everything is read from
+``data/mnist10k`` or generated; no network access. A generator's ``seed``
+fixes its array: the same seed gives the same data on every run.
+
+- :func:`mnist10k`: the 10,000 MNIST test images in [0, 1].
+- :func:`digits`: scikit-learn's 8x8 digits divided by 16.
+- :func:`mnist_grown`: MNIST grown by augmentation (shifts of 1-2 pixels plus
+  a little Gaussian noise) to any number of rows, written a chunk at a time
+  into one preallocated array, so that 1,000,000 rows (3.1 GB) fit.
+- Synthetic structures of 3 to 10 dimensions curled into 100-D by a fixed
+  random smooth map (:func:`curl`): :func:`loops` (8 linked noisy rings),
+  :func:`shells` (concentric spherical shells), :func:`roll_bands` (a swiss
+  roll cut into bands along its length), :func:`blobs` (Gaussian clusters of
+  unequal size and spread) and :func:`tree` (a branching tree of noisy
+  segments).
+
+:func:`load` returns a set by its name in :data:`PANEL` (``"mnist_grown_N"``
+for ``N`` rows of :func:`mnist_grown`).
+"""
+
+import numpy as np
+from datasets import read_mnist
+
+MNIST_ROWS = 10_000
+GROWN_CHUNK = 50_000
+
+
+def mnist10k(seed=0):
+    """The 10,000 MNIST test images of ``data/mnist10k``, in [0, 1].
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Unused: the images are fixed. Here so that every loader of the panel
+        is called alike.
+
+    Returns
+    -------
+    X : ndarray of shape (10000, 784), float32
+    y : ndarray of shape (10000,), int64
+        The digit of each image.
+    """
+    X, y = read_mnist()
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def digits(seed=0):
+    """scikit-learn's 1,797 handwritten 8x8 digits, divided by 16 (values in [0, 1]).
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Unused: the images are fixed.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), float32
+    y : ndarray of shape (1797,), int64
+        The digit of each image.
+    """
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).astype(np.float32), y.astype(np.int64)
+
+
+# ------------------------------------------------------------- MNIST grown
+
+# Every shift of -2..2 pixels on each axis but none.
+SHIFTS = tuple((dy, dx) for dy in range(-2, 3) for dx in range(-2, 3) if (dy, dx) != (0, 0))
+
+
+def _moved(size, shift):
+    """The source and destination slices of one axis moved by ``shift`` pixels."""
+    if shift >= 0:
+        return slice(0, size - shift), slice(shift, size)
+    return slice(-shift, size), slice(0, size + shift)
+
+
+def _shifted(images, dy, dx):
+    """``images`` of shape (m, h, w) moved ``dy`` pixels down and ``dx`` right, zero fill."""
+    out = np.zeros_like(images)
+    rows_from, rows_to = _moved(images.shape[1], dy)
+    cols_from, cols_to = _moved(images.shape[2], dx)
+    out[:, rows_to, cols_to] = images[:, rows_from, cols_from]
+    return out
+
+
+def mnist_grown(n_rows=30_000, seed=0, *, base_rows=MNIST_ROWS, noise=0.05, chunk=GROWN_CHUNK):
+    """The first ``base_rows`` MNIST test images, then augmented copies up to ``n_rows``.
+
+    Each copy is an original drawn at random, shifted by ``(dy, dx)`` pixels
+    with ``dy`` and ``dx`` in -2..2, not both 0 (the pixels shifted in are
+    0), plus Gaussian noise of standard deviation ``noise``, clipped to
+    [0, 1]; its label is the original's. The copies are generated ``chunk``
+    rows at a time into one preallocated array, so 1,000,000 rows need
+    3.1 GB plus one chunk. ``mnist_grown(10_000)`` is :func:`mnist10k`.
+
+    Parameters
+    ----------
+    n_rows : int, default=30_000
+        Rows in all, at least ``base_rows``.
+    seed : int, default=0
+        Seeds the choice of originals, the shifts and the noise.
+    base_rows : int, default=10_000
+        How many of the MNIST test images (the first ones) are kept as they
+        are and copied; fewer make a small set for tests.
+    noise : float, default=0.05
+        Standard deviation of the noise added to each copy.
+    chunk : int, default=50_000
+        Copies generated at a time.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, 784), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    base, labels = mnist10k()
+    base, labels = base[:base_rows], labels[:base_rows]
+    n_base = base.shape[0]
+    if n_rows < n_base:
+        raise ValueError(f"n_rows must be at least base_rows = {n_base}; got {n_rows}.")
+    rng = np.random.RandomState(seed)
+    X = np.empty((n_rows, base.shape[1]), dtype=np.float32)
+    y = np.empty(n_rows, dtype=np.int64)
+    X[:n_base], y[:n_base] = base, labels
+    images = base.reshape(n_base, 28, 28)
+    for start in range(n_base, n_rows, chunk):
+        stop = min(start + chunk, n_rows)
+        m = stop - start
+        source = rng.randint(n_base, size=m)
+        shift = rng.randint(len(SHIFTS), size=m)
+        block = np.empty((m, 28, 28), dtype=np.float32)
+        for s, (dy, dx) in enumerate(SHIFTS):
+            rows = np.flatnonzero(shift == s)
+            block[rows] = _shifted(images[source[rows]], dy, dx)
+        block = block.reshape(m, -1)
+        block += rng.normal(scale=noise, size=block.shape).astype(np.float32)
+        np.clip(block, 0.0, 1.0, out=block)
+        X[start:stop] = block
+        y[start:stop] = labels[source]
+    return X, y
+
+
+# --------------------------------------------------------------- synthetic
+
+
+def curl(P, seed, n_features=100, n_waves=24, wave_scale=0.6, noise=0.02):
+    """Low-dimensional points through a fixed random smooth map into ``n_features``-D.
+
+    The points are centred and divided by their overall standard deviation;
+    then ``Z = [P, 0.5 sin(P R + phase), 0.5 cos(P R + phase)]`` with ``R``
+    holding ``n_waves`` random directions of frequency about ``wave_scale``
+    (smooth over the structure's extent, and one-to-one because ``P`` itself
+    is kept); then ``Z`` times a random Gaussian matrix, plus isotropic
+    Gaussian noise. No linear map of low dimension holds the result.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_rows, d)
+        The points.
+    seed : int
+        Seeds the map and the noise (``10_000 + seed``, apart from the
+        generators' own seeds).
+    n_features : int, default=100
+    n_waves : int, default=24
+    wave_scale : float, default=0.6
+    noise : float, default=0.02
+        Standard deviation of the noise added in ``n_features``-D.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), float32
+    """
+    rng = np.random.RandomState(10_000 + seed)
+    P = (P - P.mean(axis=0)) / P.std()
+    R = rng.normal(scale=wave_scale, size=(P.shape[1], n_waves))
+    phase = rng.uniform(0, 2 * np.pi, size=n_waves)
+    angles = P @ R + phase
+    Z = np.hstack([P, 0.5 * np.sin(angles), 0.5 * np.cos(angles)])
+    G = rng.normal(size=(Z.shape[1], n_features)) / np.sqrt(Z.shape[1])
+    X = Z @ G
+    X += noise * rng.normal(size=X.shape)
+    return X.astype(np.float32)
+
+
+def _curled(parts, labels, seed, rng):
+    """The parts stacked, curled into 100-D, in a random order; int64 labels."""
+    X = curl(np.vstack(parts), seed)
+    y = np.concatenate(labels)
+    order = rng.permutation(len(y))
+    return X[order], y[order].astype(np.int64)
+
+
+def loops(seed=0, n_rings=8, per_ring=750, radius=1.0, noise=0.15):
+    """Rings linked like a chain, curled into 100-D; the label is the ring.
+
+    The rings' centres lie 1.5 apart along x, in the xy and xz planes in turn,
+    so that each ring passes through its neighbours; each point gets
+    Gaussian noise of standard deviation ``noise`` in 3-D.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    n_rings : int, default=8
+    per_ring : int, default=750
+    radius : float, default=1.0
+    noise : float, default=0.15
+
+    Returns
+    -------
+    X : ndarray of shape (n_rings * per_ring, 100), float32
+    y : ndarray of shape (n_rings * per_ring,), int64
+    """
+    rng = np.random.RandomState(seed)
+    parts, labels = [], []
+    for r in range(n_rings):
+        t = rng.uniform(0, 2 * np.pi, per_ring)
+        c, s, zero = radius * np.cos(t), radius * np.sin(t), np.zeros(per_ring)
+        ring = np.stack([c, s, zero] if r % 2 == 0 else [c, zero, s], axis=1)
+        ring[:, 0] += 1.5 * r
+        ring += noise * rng.normal(size=ring.shape)
+        parts.append(ring)
+        labels.append(np.full(per_ring, r))
+    return _curled(parts, labels, seed, rng)
+
+
+def shells(seed=0, radii=(1.0, 2.0, 3.0, 4.0), sizes=(600, 1200, 1800, 2400), dim=3, noise=0.08):
+    """Concentric spherical shells, curled into 100-D; the label is the shell.
+
+    Points uniform on each sphere of ``dim``-D (more on the larger ones),
+    plus Gaussian noise of standard deviation ``noise``.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    radii : tuple of float, default=(1.0, 2.0, 3.0, 4.0)
+    sizes : tuple of int, default=(600, 1200, 1800, 2400)
+        Points on each shell.
+    dim : int, default=3
+    noise : float, default=0.08
+
+    Returns
+    -------
+    X : ndarray of shape (sum(sizes), 100), float32
+    y : ndarray of shape (sum(sizes),), int64
+    """
+    rng = np.random.RandomState(seed)
+    parts, labels = [], []
+    for i, (radius, m) in enumerate(zip(radii, sizes)):
+        u = rng.normal(size=(m, dim))
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        parts.append(radius * u + noise * rng.normal(size=(m, dim)))
+        labels.append(np.full(m, i))
+    return _curled(parts, labels, seed, rng)
+
+
+def roll_bands(seed=0, n_rows=6000, n_bands=5, noise=0.3):
+    """A swiss roll cut into bands along its length, curled into 100-D.
+
+    The roll makes 1.5 turns and is 20 high; the label is the band of equal
+    length along the spiral a point falls in. Gaussian noise of standard
+    deviation ``noise`` in 3-D.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    n_rows : int, default=6000
+    n_bands : int, default=5
+    noise : float, default=0.3
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, 100), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    rng = np.random.RandomState(seed)
+    t = 1.5 * np.pi * (1 + 2 * rng.uniform(size=n_rows))
+    height = 20 * rng.uniform(size=n_rows)
+    P = np.stack([t * np.cos(t), height, t * np.sin(t)], axis=1)
+    P += noise * rng.normal(size=P.shape)
+    band = np.minimum((t - t.min()) / (np.ptp(t) + 1e-12) * n_bands, n_bands - 1)
+    return _curled([P], [band.astype(np.int64)], seed, rng)
+
+
+def blobs(seed=0, sizes=(100, 250, 500, 1000, 2000, 3000), dim=10, spread=(0.6, 2.0)):
+    """Gaussian clusters of unequal size and spread, curled into 100-D.
+
+    Centres drawn at random in ``dim``-D (scaled so that they lie about 7
+    apart), each cluster's standard deviation log-uniform in ``spread``; the
+    label is the cluster.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    sizes : tuple of int, default=(100, 250, 500, 1000, 2000, 3000)
+        Points in each cluster.
+    dim : int, default=10
+    spread : tuple of float, default=(0.6, 2.0)
+        The smallest and largest standard deviation.
+
+    Returns
+    -------
+    X : ndarray of shape (sum(sizes), 100), float32
+    y : ndarray of shape (sum(sizes),), int64
+    """
+    rng = np.random.RandomState(seed)
+    sds = np.exp(rng.uniform(np.log(spread[0]), np.log(spread[1]), len(sizes)))
+    centres = rng.normal(size=(len(sizes), dim)) * 7.0 / np.sqrt(dim)
+    parts, labels = [], []
+    for i, m in enumerate(sizes):
+        parts.append(centres[i] + sds[i] * rng.normal(size=(m, dim)))
+        labels.append(np.full(m, i))
+    return _curled(parts, labels, seed, rng)
+
+
+def tree(seed=0, depth=3, per_branch=800, dim=5, length=4.0, noise=0.25):
+    """A binary tree of straight noisy segments, curled into 100-D; the label is the branch.
+
+    The root segment starts at the origin; each branch ends where its two
+    children start, each turned by a random direction orthogonal to it, for
+    ``2 ** depth - 1`` branches in ``dim``-D. Points are uniform along each
+    segment, plus Gaussian noise of standard deviation ``noise``.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    depth : int, default=3
+    per_branch : int, default=800
+    dim : int, default=5
+    length : float, default=4.0
+    noise : float, default=0.25
+
+    Returns
+    -------
+    X : ndarray of shape ((2 ** depth - 1) * per_branch, 100), float32
+    y : ndarray of shape ((2 ** depth - 1) * per_branch,), int64
+    """
+    rng = np.random.RandomState(seed)
+    parts, labels = [], []
+    starts = {0: (np.zeros(dim), rng.normal(size=dim))}  # branch -> (start, direction)
+    for branch in range(2**depth - 1):
+        start, direction = starts[branch]
+        direction = direction / np.linalg.norm(direction)
+        s = rng.uniform(0, length, per_branch)
+        parts.append(start + s[:, None] * direction + noise * rng.normal(size=(per_branch, dim)))
+        labels.append(np.full(per_branch, branch))
+        end = start + length * direction
+        for child in (2 * branch + 1, 2 * branch + 2):
+            turn = rng.normal(size=dim)
+            turn -= (turn @ direction) * direction
+            turn /= np.linalg.norm(turn)
+            starts[child] = (end, direction + 1.2 * turn)
+    return _curled(parts, labels, seed, rng)
+
+
+SYNTHETIC = {
+    "loops": loops,
+    "shells": shells,
+    "roll_bands": roll_bands,
+    "blobs": blobs,
+    "tree": tree,
+}
+PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC}
+
+
+def load(name, seed=0):
+    """The set called ``name``: a key of :data:`PANEL`, or ``"mnist_grown_N"``.
+
+    Parameters
+    ----------
+    name : str
+        ``"mnist_grown_30000"`` is ``mnist_grown(30_000, seed)``.
+    seed : int, default=0
+        The generator's seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    if name.startswith("mnist_grown_"):
+        return mnist_grown(int(name.rsplit("_", 1)[1]), seed)
+    return PANEL[name](seed)

@@ -1,0 +1,103 @@
+"""``bench_clustering.py --panel`` and ``--ablations`` run small and feed the docs' tables."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "benchmarks" / "bench_clustering.py"
+PANEL = (
+    "digits",
+    "digits (float64)",
+    "mnist10k",
+    "loops",
+    "shells",
+    "roll_bands",
+    "blobs",
+    "tree",
+    "mnist_grown_30000",
+    "mnist_grown_100000",
+)
+
+
+def run(*args):
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def make_tables():
+    spec = importlib.util.spec_from_file_location("make_tables", ROOT / "docs" / "make_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_panel_quick(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("--panel", "--out", str(tmp_path))
+    assert "| data set | rows | skae NMI | UMAP NMI |" in out
+    report = json.loads((tmp_path / "panel.json").read_text())
+    assert report["complete"] and report["quick"] and report["seeds"] == [0]
+    assert report["data_seed"] == 0 and report["umap_params"]["random_state"] is None
+    assert report["git_commit"] and report["environment"]["cores"]
+    assert len(report["load_average_start"]) == 3 and report["total_seconds"] > 0
+    rows = report["rows"]
+    assert [r["label"] for r in rows] == list(PANEL)
+    with_umap = importlib.util.find_spec("umap") is not None
+    for r in rows:
+        assert r["n_rows"] >= 300 and r["n_features"] in (64, 100, 784)
+        assert 2 <= r["n_classes"] <= 10 and r["seed"] == 0
+        assert 0 <= r["skae_nmi"] <= 1 and r["skae_fit_seconds"] > 0
+        assert r["skae_epochs"] == 2
+        if with_umap:
+            assert 0 <= r["umap_nmi"] <= 1 and r["umap_fit_seconds"] > 0
+            assert r["fit_time_ratio"] == pytest.approx(
+                r["skae_fit_seconds"] / r["umap_fit_seconds"]
+            )
+    assert {r["dtype"] for r in rows if r["dataset"] == "digits"} == {"float32", "float64"}
+    assert [r["from"] for r in report["scaling"]] == [
+        "mnist10k",
+        "mnist_grown_30000",
+        "mnist_grown_100000",
+    ]
+    assert (tmp_path / "panel_scaling.png").read_bytes()[:4] == b"\x89PNG"
+
+    text = make_tables().clustering_panel_table(report)
+    assert "digits (float64)" in text and "--quick --panel" in text
+    assert report["git_commit"] in text
+
+
+def test_ablations_quick(tmp_path):
+    out = run("--ablations", "--out", str(tmp_path))
+    assert "| data set | variant | NMI |" in out
+    report = json.loads((tmp_path / "ablations.json").read_text())
+    assert report["seed"] == 0 and report["quick"]
+    rows = {(r["dataset"], r["variant"]): r for r in report["rows"]}
+    variants = ("default", "neighbor_weight=0.25", "neighbor_weight=1.0", "linear_path=False")
+    for name in ("mnist10k", "digits"):
+        assert rows[(name, "pca")]["mse_vs_pca"] == 1.0
+        for variant in variants:
+            r = rows[(name, variant)]
+            assert r["mse_vs_pca"] > 0 and r["n_train"] + r["n_test"] == r["n_rows"]
+            for key in ("nmi", "nmi_train", "nmi_new"):
+                assert 0 <= r[key] <= 1
+        layout = rows[(name, "layout")]
+        assert 0 <= layout["nmi"] <= 1 and 0 <= layout["nmi_train"] <= 1
+        assert "mse_vs_pca" not in layout and "nmi_new" not in layout
+    assert rows[("digits", "neighbor_weight=1.0")]["params"] == {"neighbor_weight": 1.0}
+
+    text = make_tables().clustering_ablations_table(report)
+    assert "linear_path=False" in text and "--quick --ablations" in text

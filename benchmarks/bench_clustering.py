@@ -712,7 +712,7 @@ def panel_figure(report, out):
         ax.set_xticklabels([f"{n:,}" for n in rows], fontsize=8)
         ax.minorticks_off()
         ax.grid(alpha=0.3)
-    left.legend(fontsize=7, loc="best")
+    handles, labels = left.get_legend_handles_labels()
     loads = [
         r.get(f"load_1min_{m}")
         for r in sweep
@@ -725,7 +725,8 @@ def panel_figure(report, out):
         f"cores{load}",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     path = out / "panel_scaling.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -1,6 +1,6 @@
 """
 Clustering MNIST with the neighbour-graph term
-=============================================
+==============================================
 
 A plain autoencoder is trained to reconstruct its input, and nothing asks its
 codes to form clusters. ``n_neighbors=15`` adds UMAP's view of the data: the

@@ -9,6 +9,11 @@ since the test modules are imported as independent modules and cannot import
 each other).
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -75,3 +80,23 @@ class _InterruptAfter(AutoencoderTransformer):
 def interrupt_after():
     """An ``AutoencoderTransformer`` whose fit is interrupted on a chosen batch."""
     return _InterruptAfter
+
+
+def _run_quick_benchmark(script, *args):
+    """Run ``benchmarks/<script> --quick *args`` on one thread; it must succeed."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / script
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, str(path), "--quick", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture(scope="session")
+def run_quick_benchmark():
+    return _run_quick_benchmark

@@ -2,9 +2,6 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,19 +22,6 @@ PANEL = (
 )
 
 
-def run(*args):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def make_tables():
     spec = importlib.util.spec_from_file_location("make_tables", ROOT / "docs" / "make_tables.py")
     module = importlib.util.module_from_spec(spec)
@@ -45,9 +29,9 @@ def make_tables():
     return module
 
 
-def test_panel_quick(tmp_path):
+def test_panel_quick(tmp_path, run_quick_benchmark):
     pytest.importorskip("matplotlib")
-    out = run("--panel", "--out", str(tmp_path))
+    out = run_quick_benchmark("bench_clustering.py", "--panel", "--out", str(tmp_path)).stdout
     assert "| data set | rows | skae NMI | UMAP NMI |" in out
     report = json.loads((tmp_path / "panel.json").read_text())
     assert report["complete"] and report["quick"] and report["seeds"] == [0]
@@ -80,8 +64,8 @@ def test_panel_quick(tmp_path):
     assert report["git_commit"] in text
 
 
-def test_ablations_quick(tmp_path):
-    out = run("--ablations", "--out", str(tmp_path))
+def test_ablations_quick(tmp_path, run_quick_benchmark):
+    out = run_quick_benchmark("bench_clustering.py", "--ablations", "--out", str(tmp_path)).stdout
     assert "| data set | variant | NMI |" in out
     report = json.loads((tmp_path / "ablations.json").read_text())
     assert report["seed"] == 0 and report["quick"]

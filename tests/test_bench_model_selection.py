@@ -2,9 +2,6 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,21 +10,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "bench_model_selection.py"
 
 
-def run(*args):
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+def test_quick_run_writes_one_file_per_data_set_and_resumes(tmp_path, run_quick_benchmark):
+    run_quick_benchmark(
+        "bench_model_selection.py", "--datasets", "digits", "--seeds", "0", "--out", str(tmp_path)
     )
-    assert done.returncode == 0, done.stderr
-    return done
-
-
-def test_quick_run_writes_one_file_per_data_set_and_resumes(tmp_path):
-    run("--datasets", "digits", "--seeds", "0", "--out", str(tmp_path))
     report = json.loads((tmp_path / "digits.json").read_text())
     (seed,) = report["runs"].values()
     n_settings = len(seed["params"])
@@ -44,7 +30,9 @@ def test_quick_run_writes_one_file_per_data_set_and_resumes(tmp_path):
     assert summary["best_nmi"] >= summary["kmeans"]["nmi_of_choice"]
 
     # A second run with another seed keeps the first seed's results and adds its own.
-    done = run("--datasets", "digits", "--seeds", "0,1", "--out", str(tmp_path))
+    done = run_quick_benchmark(
+        "bench_model_selection.py", "--datasets", "digits", "--seeds", "0,1", "--out", str(tmp_path)
+    )
     assert "seed 0 is already in" in done.stderr
     again = json.loads((tmp_path / "digits.json").read_text())
     assert list(again["runs"]) == ["0", "1"] and again["runs"]["0"] == seed

@@ -26,7 +26,7 @@ __all__ = [
 # samples (at least MIN_EPOCHS and at most MAX_EPOCHS epochs), Adam's step
 # starting at LEARNING_RATE and decaying linearly to zero, towards the layout
 # centred and scaled to a root mean square of CODE_RMS.
-ROW_SAMPLES = 300_000
+ROW_SAMPLES = 200_000
 MIN_EPOCHS = 5
 MAX_EPOCHS = 200
 BATCH_SIZE = 256

@@ -28,6 +28,12 @@ rows' codes and the fit times. It writes ``panel.json`` (after every case, so
 an interrupted run keeps what it did) and ``panel_scaling.png`` (NMI and fit
 time against the rows of MNIST grown: 10,000, 30,000, 100,000, seed 0).
 
+``--layouts``: on the digits, mnist10k, the loops, roll_bands and the tree
+(float32, seeds 0 to 3), the graph's layout by skae's full-batch epochs and
+by umap-learn's own sequential ones (``umap.layouts``, not in parallel),
+from the same graph and start: the NMI of KMeans(k) on each. It writes
+``layouts.json``.
+
 ``--ablations``: on mnist10k and the digits (float32, seed 0), the
 autoencoder with its defaults, with ``neighbor_weight`` 0.25 and 1.0, with
 ``linear_path=False``, the graph's layout alone (no network) and PCA(k):
@@ -736,18 +742,18 @@ def panel_figure(report, out):
 # -------------------------------------------------------------- the ablations
 
 
-def layout_alone(X, model, seed):
-    """The graph's layout that ``model`` would learn, built as its training plan builds it.
+def _layout_graph(X, model, seed):
+    """The pruned graph, its start and the layout's constants, as the estimator builds them.
 
     The steps of ``AutoencoderTransformer._training_plan`` through skae's
     private functions: the rows' top principal components in the network's
-    scaling, the fuzzy neighbour graph there, its UMAP layout. The random
-    draws start from ``RandomState(seed)`` here, where the estimator draws its
-    network's weights first, so the layout is one like the estimator's, not
-    the same one.
+    scaling, the fuzzy neighbour graph there, pruned for the layout's epochs,
+    and its spectral start. The random draws start from ``RandomState(seed)``
+    here, where the estimator draws its network's weights first, so the
+    layout is one like the estimator's, not the same one.
     """
     from skae._data import principal_axes, weighted_moments
-    from skae._graph_layout import graph_layout
+    from skae._graph_layout import _pruned, default_layout_epochs, spectral_start
     from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
 
     rng = np.random.RandomState(seed)
@@ -759,8 +765,50 @@ def layout_alone(X, model, seed):
     graph = neighbor_graph(
         features, model.n_neighbors, algorithm=model.neighbors_algorithm, random_state=rng
     )
+    n_epochs = default_layout_epochs(graph.shape[0])
+    pruned = _pruned(graph, n_epochs)
+    start = spectral_start(pruned, model.n_components, rng, features)
     a, b = find_ab_params(model.spread, model.min_dist)
-    return graph_layout(graph, model.n_components, a, b, model.negative_sample_rate, rng, features)
+    return pruned, start, n_epochs, a, b, int(rng.randint(np.iinfo(np.int32).max))
+
+
+def layout_alone(X, model, seed):
+    """The graph's layout that ``model`` would learn, built as its training plan builds it."""
+    from skae._graph_layout import optimize_layout
+
+    pruned, start, n_epochs, a, b, layout_seed = _layout_graph(X, model, seed)
+    return optimize_layout(pruned, start, n_epochs, a, b, model.negative_sample_rate, layout_seed)
+
+
+def umap_epochs(X, model, seed):
+    """umap-learn's own epochs (sequential, one edge at a time) on the same graph and start.
+
+    ``umap.layouts.optimize_layout_euclidean``, as ``UMAP.fit`` calls it, but
+    not in parallel, so that the seed fixes it.
+    """
+    from umap.layouts import optimize_layout_euclidean
+    from umap.umap_ import make_epochs_per_sample
+
+    pruned, start, n_epochs, a, b, layout_seed = _layout_graph(X, model, seed)
+    edges = pruned.tocoo()
+    rng_state = np.random.RandomState(layout_seed).randint(-(2**31) + 1, 2**31 - 1, 3)
+    return optimize_layout_euclidean(
+        start,
+        start,
+        edges.row,
+        edges.col,
+        n_epochs,
+        pruned.shape[0],
+        make_epochs_per_sample(edges.data, n_epochs),
+        a,
+        b,
+        rng_state.astype(np.int64),
+        1.0,
+        1.0,
+        model.negative_sample_rate,
+        parallel=False,
+        move_other=True,
+    )
 
 
 LAYOUT_NOTE = (
@@ -856,6 +904,64 @@ def run_ablations(args, out, log):
     return report, [path]
 
 
+# --layouts: skae's full-batch epochs against umap-learn's sequential ones,
+# on the same graph from the same start, over several seeds.
+LAYOUT_SETS = ("digits", "mnist10k", "loops", "roll_bands", "tree")
+LAYOUT_SEEDS = (0, 1, 2, 3)
+LAYOUT_METHODS = {
+    "skae": "skae's epochs (full-batch, NumPy)",
+    "umap": "umap-learn's epochs (one edge at a time, numba)",
+}
+
+
+def run_layouts(args, out, log):
+    """Both layouts of each set's graph, per seed, written to ``layouts.json``."""
+    started, load_start = time.perf_counter(), environment.load_average()
+    commit = environment.git_commit()
+    if not has_umap():
+        raise SystemExit("--layouts needs umap-learn: pip install -e '.[bench]'")
+    names = [n for n in LAYOUT_SETS if args.datasets is None or n in args.datasets]
+    seeds = args.seeds[:1] if args.quick else LAYOUT_SEEDS
+    warm_up(args.quick, True, log)
+    rows = []
+    for name in names:
+        X, y = panel_data(name, "float32", args.quick)
+        k = len(np.unique(y))
+        model = panel_autoencoder(k, 0, args.quick)
+        for seed in seeds:
+            row = {"dataset": name, "seed": seed, "n_rows": int(X.shape[0]), "n_classes": int(k)}
+            for method, build in (("skae", layout_alone), ("umap", umap_epochs)):
+                row[f"{method}_nmi"] = kmeans_nmi(build(X, model, seed), y, k)
+            rows.append(row)
+            log(
+                f"  {name} seed {seed}: skae's epochs {row['skae_nmi']:.3f}, "
+                f"umap-learn's {row['umap_nmi']:.3f}"
+            )
+    report = {
+        "mode": "layouts",
+        "seeds": list(seeds),
+        "methods": LAYOUT_METHODS,
+        "layout_note": "Both from the same pruned graph and spectral start, built as the "
+        "estimator builds them (graph on the top 30 principal components) with "
+        "RandomState(seed); umap-learn's optimize_layout_euclidean runs with parallel=False "
+        "so that the seed fixes it.",
+        **_run_facts(args, started, load_start, commit),
+        "rows": rows,
+    }
+    path = out / "layouts.json"
+    _write_json(report, path)
+    return report, [path]
+
+
+def layouts_markdown(report):
+    lines = ["| data set | skae's epochs | umap-learn's epochs |", "|---|---:|---:|"]
+    for name in dict.fromkeys(r["dataset"] for r in report["rows"]):
+        rs = [r for r in report["rows"] if r["dataset"] == name]
+        cells = [" / ".join(f"{r[f'{m}_nmi']:.3f}" for r in rs) for m in ("skae", "umap")]
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
+
+
 def ablations_markdown(report):
     lines = [
         "| data set | variant | NMI | fit (s) | MSE / PCA | training NMI (split) | new rows' NMI |",
@@ -884,6 +990,11 @@ def main(argv=None):
         "--ablations",
         action="store_true",
         help="the autoencoder's parts one at a time on mnist10k and digits: ablations.json",
+    )
+    mode.add_argument(
+        "--layouts",
+        action="store_true",
+        help="skae's layout epochs against umap-learn's on the same graphs: layouts.json",
     )
     parser.add_argument(
         "--datasets",
@@ -935,9 +1046,13 @@ def main(argv=None):
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    if args.panel or args.ablations:
+    if args.panel or args.ablations or args.layouts:
         run_mode, markdown = (
-            (run_panel, panel_markdown) if args.panel else (run_ablations, ablations_markdown)
+            (run_panel, panel_markdown)
+            if args.panel
+            else (run_ablations, ablations_markdown)
+            if args.ablations
+            else (run_layouts, layouts_markdown)
         )
         report, paths = run_mode(args, out, log)
         print(markdown(report))

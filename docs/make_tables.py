@@ -29,6 +29,10 @@ results file                             written by
                                          ``--out docs/results/clustering``
 ``results/clustering/ablations.json``    ``python benchmarks/bench_clustering.py --ablations``
                                          ``--out docs/results/clustering``
+``results/clustering/layouts.json``      ``python benchmarks/bench_clustering.py --layouts``
+                                         ``--out docs/results/clustering``
+``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
+                                         ``--out docs/results/clustering``
 =======================================  ==========================================================
 
 A results file that is missing gives a note naming the command that writes it
@@ -67,6 +71,9 @@ COMMANDS = {
     "clustering_ablations": "python benchmarks/bench_clustering.py --ablations "
     "--out docs/results/clustering",
     "clustering_scale": "python benchmarks/bench_scale.py --rows 1000000 "
+    "--out docs/results/clustering",
+    "clustering_transform": "python benchmarks/bench_transform.py --out docs/results/clustering",
+    "clustering_layouts": "python benchmarks/bench_clustering.py --layouts "
     "--out docs/results/clustering",
 }
 CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
@@ -623,6 +630,43 @@ def clustering_panel_figure():
     )
 
 
+def clustering_scale_figure():
+    if not (RESULTS / "clustering" / "scale.png").exists():
+        return ""
+    return (
+        ".. figure:: ../results/clustering/scale.png\n"
+        "   :target: ../_images/scale.png\n"
+        "   :alt: NMI and fit time against the rows of MNIST grown, from 10,000 to "
+        "1,000,000, for the autoencoder with n_neighbors=15 and for UMAP\n\n"
+        "   ``scale.png``: the runs of the table above, the NMI of KMeans(10) on the codes "
+        "(left) and the fit time (right, log scale) against the rows; a triangle marks a fit "
+        "stopped before it was done.\n"
+    )
+
+
+def clustering_layouts_table(report):
+    """skae's layout epochs against umap-learn's, on the same graphs: NMI per seed."""
+    rows = []
+    for name in dict.fromkeys(r["dataset"] for r in report["rows"]):
+        rs = [r for r in report["rows"] if r["dataset"] == name]
+        cells = [_per_seed(rs, f"{m}_nmi", ".3f") for m in ("skae", "umap")]
+        means = [_mean(rs, f"{m}_nmi") for m in ("skae", "umap")]
+        rows.append([name, f"{rs[0]['n_rows']:,}", *cells, f"{means[1] - means[0]:+.3f}"])
+    seeds = "/".join(str(s) for s in report["seeds"])
+    text = table(
+        ["data set", "rows", report["methods"]["skae"], report["methods"]["umap"], "mean gain"],
+        rows,
+    )
+    return (
+        text
+        + f"\nNMI of KMeans(k, n_init=10, random_state=0) on each layout, seeds {seeds}. "
+        + report["layout_note"]
+        + " "
+        + _run_line(report).replace("one fit at a time", "one layout at a time")
+        + "\n"
+    )
+
+
 def clustering_ablations_table(report):
     """The ablations: each part of the training left out or changed, on MNIST and the digits."""
     rows = [
@@ -997,7 +1041,9 @@ def clustering_scale_table(report):
         )
         if r["status"] == "done":
             cells = [
-                f"{r['fit_seconds'] / 60:.0f} min",
+                f"{r['fit_seconds'] / 60:.0f} min"
+                if r["fit_seconds"] >= 120
+                else f"{r['fit_seconds']:.1f} s",
                 f"{r['peak_rss_gb']:.1f} GB",
                 f"{r['nmi']:.3f}",
             ]
@@ -1012,8 +1058,70 @@ def clustering_scale_table(report):
         rows,
     ) + (
         "\nThe fit's wall time; the peak resident memory of its process, the data "
-        "(3.1 GB) included; KMeans(10) fitted on 100,000 of the codes and applied to all. "
-        "Both fits ran while other jobs used the machine, at the loads shown.\n"
+        "(3.1 GB at a million rows) included; KMeans(10) fitted on at most 100,000 of the "
+        "codes and applied to all. The machine's 1-minute load just before and after each "
+        "fit is shown: above 2, other work shared its 2 cores.\n" + _scale_phases(report)
+    )
+
+
+# The autoencoder's phases: each starts at the first progress line holding its marker.
+SCALE_PHASES = (
+    ("principal components", "Principal components:"),
+    ("neighbour graph", "Neighbours:"),
+    ("spectral start", "Graph layout: spectral start"),
+    ("layout epochs", " epochs over "),
+    ("network epochs", "Network:"),
+)
+
+
+def _scale_phases(report):
+    """Where the autoencoder's fit time goes, from its time-stamped progress report."""
+    rows = []
+    for r in sorted(report["runs"], key=lambda r: r["rows"]):
+        if r["method"] != "skae" or r["status"] != "done":
+            continue
+        starts = {}
+        for line in r.get("log", "").splitlines():
+            stamp, _, text = line.partition(" s] ")
+            for name, marker in SCALE_PHASES:
+                if marker in text and name not in starts and stamp.startswith("["):
+                    starts[name] = float(stamp.strip("[ "))
+        if len(starts) < len(SCALE_PHASES):
+            continue  # a run from before the progress report carried its times
+        times = [starts[name] for name, _ in SCALE_PHASES] + [r["fit_seconds"]]
+        cells = [f"{end - begin:.0f} s" for begin, end in zip(times, times[1:])]
+        rows.append([f"{r['rows']:,}", *cells, f"{r['fit_seconds']:.0f} s"])
+    if not rows:
+        return ""
+    return (
+        "\nWhere the autoencoder's fit time goes, from its progress report (``verbose=1``), "
+        "each phase from the first line it prints to the next phase's:\n\n"
+        + table(["rows", *(name for name, _ in SCALE_PHASES), "fit"], rows)
+    )
+
+
+def clustering_transform_table(report):
+    """New rows' codes: the autoencoder's transform beside UMAP's, in rows per second."""
+    rows = [
+        [
+            r["dataset"],
+            f"{r['n_test']:,}",
+            str(r["threads"]),
+            f"{r['skae_rows_per_second']:,.0f}",
+            fmt(r.get("umap_rows_per_second"), ",.0f"),
+            fmt(r.get("ratio"), ".0f"),
+            fmt(r.get("load_1min"), ".1f"),
+        ]
+        for r in report["rows"]
+    ]
+    header = ["data set", "new rows", "threads", "skae rows/s", "UMAP rows/s", "ratio"]
+    return (
+        table([*header, "1-min load"], rows)
+        + f"\nMedians of {report['repeats']} measurements per method, taken in turns, "
+        f"with the load just after them. This run: ``{report['command']}`` at commit "
+        f"``{report['git_commit']}``, on {report['environment']['cores']} cores; 1-minute "
+        f"load {report['load_average_start'][0]:.1f} at the start, "
+        f"{report['load_average_end'][0]:.1f} at the end.\n"
     )
 
 
@@ -1168,7 +1276,17 @@ def main(argv=None):
         {
             "clustering_scale": clustering_scale_table(load(path))
             if path.exists()
-            else missing("clustering_scale", path)
+            else missing("clustering_scale", path),
+            "clustering_scale_figure": clustering_scale_figure(),
+        }
+    )
+
+    path = RESULTS / "clustering" / "transform.json"
+    emit(
+        {
+            "clustering_transform": clustering_transform_table(load(path))
+            if path.exists()
+            else missing("clustering_transform", path)
         }
     )
 
@@ -1210,6 +1328,14 @@ def main(argv=None):
     else:
         emit({"clustering_panel": missing("clustering_panel", path)})
     emit({"clustering_panel_figure": clustering_panel_figure()})
+    path = RESULTS / "clustering" / "layouts.json"
+    emit(
+        {
+            "clustering_layouts": clustering_layouts_table(load(path))
+            if path.exists()
+            else missing("clustering_layouts", path)
+        }
+    )
     path = RESULTS / "clustering" / "ablations.json"
     emit(
         {

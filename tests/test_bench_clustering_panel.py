@@ -85,3 +85,87 @@ def test_ablations_quick(tmp_path, run_quick_benchmark):
 
     text = make_tables().clustering_ablations_table(report)
     assert "linear_path=False" in text and "--quick --ablations" in text
+
+
+def test_transform_quick(tmp_path, run_quick_benchmark):
+    out = run_quick_benchmark("bench_transform.py", "--out", str(tmp_path)).stdout
+    assert "| data set | threads | skae rows/s | UMAP rows/s | ratio |" in out
+    report = json.loads((tmp_path / "transform.json").read_text())
+    assert report["quick"] and report["repeats"] == 1 and report["git_commit"]
+    rows = report["rows"]
+    assert {r["dataset"] for r in rows} == {"mnist", "digits"}
+    assert {r["threads"] for r in rows} >= {1}
+    with_umap = importlib.util.find_spec("umap") is not None
+    for r in rows:
+        assert r["n_test"] == 300 and r["skae_rows_per_second"] > 0
+        if with_umap:
+            assert r["ratio"] == pytest.approx(
+                r["skae_rows_per_second"] / r["umap_rows_per_second"]
+            )
+    text = make_tables().clustering_transform_table(report)
+    assert "bench_transform.py --quick" in text and report["git_commit"] in text
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scale_report_and_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    bench_scale = load_script("bench_scale")
+    run = {"load_before": [1.0, 1.0, 1.0], "commit": "abc1234"}
+    report = {
+        "machine": {"cores": 2},
+        "runs": [
+            {**run, "method": "skae", "rows": 10_000, "status": "done", "fit_seconds": 8.0,
+             "nmi": 0.83, "peak_rss_gb": 1.0, "load_after": [1.0, 1.0, 1.0]},
+            {**run, "method": "skae", "rows": 100_000, "status": "done", "fit_seconds": 50.0,
+             "nmi": 0.84, "peak_rss_gb": 2.0, "load_after": [1.0, 1.0, 1.0]},
+            {**run, "method": "umap", "rows": 10_000, "status": "done", "fit_seconds": 6.0,
+             "nmi": 0.82, "peak_rss_gb": 1.0, "load_after": [1.0, 1.0, 1.0]},
+            {**run, "method": "umap", "rows": 100_000, "status": "timeout",
+             "timeout_seconds": 60.0},
+        ],
+    }  # fmt: skip
+    path = bench_scale.scale_figure(report, tmp_path)
+    assert path == tmp_path / "scale.png" and path.read_bytes()[:4] == b"\x89PNG"
+    text = make_tables().clustering_scale_table(report)
+    assert "not done in 1 min (stopped)" in text and "0.840" in text and "``abc1234``" in text
+
+
+def test_scale_progress_lines_carry_the_seconds():
+    import io
+
+    bench_scale = load_script("bench_scale")
+    stream = io.StringIO()
+    stamped = bench_scale._Stamped(stream, start=0.0)
+    stamped.write("Principal components: 100 of 784 features\nNeighbours: ")
+    stamped.write("14 of each\n")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("[") and lines[0].endswith(
+        "] Principal components: 100 of 784 features"
+    )
+    assert lines[1].endswith("] Neighbours: 14 of each") and lines[1].count("[") == 1
+
+
+def test_layouts_quick(tmp_path, run_quick_benchmark):
+    pytest.importorskip("umap")
+    out = run_quick_benchmark("bench_clustering.py", "--layouts", "--out", str(tmp_path)).stdout
+    assert "| data set | skae's epochs | umap-learn's epochs |" in out
+    report = json.loads((tmp_path / "layouts.json").read_text())
+    assert report["quick"] and report["seeds"] == [0]
+    assert [r["dataset"] for r in report["rows"]] == [
+        "digits",
+        "mnist10k",
+        "loops",
+        "roll_bands",
+        "tree",
+    ]
+    for r in report["rows"]:
+        assert r["n_rows"] == 300 and 0 <= r["skae_nmi"] <= 1 and 0 <= r["umap_nmi"] <= 1
+    text = make_tables().clustering_layouts_table(report)
+    assert "--quick --layouts" in text and "mean gain" in text

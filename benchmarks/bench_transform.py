@@ -14,7 +14,8 @@ throughput measurement at a time (``compare.throughput``: repeated calls for
 at least 0.2 s), ``--repeats`` times, first with one thread (BLAS and numba)
 and then with every core. The report gives the medians and their ratio, and
 is written to ``transform.json`` in ``--out``. ``--quick``: 300 rows, a few
-epochs and one repeat, for the tests; its numbers mean nothing.
+epochs of the autoencoder (UMAP keeps its own: its transform fails after
+two) and one repeat, for the tests; its numbers mean nothing.
 """
 
 import argparse
@@ -73,7 +74,7 @@ def fitted(name, seed, use_umap, quick):
     X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
     models = {"skae": panel_autoencoder(CLUSTER_K, seed, quick)}
     if use_umap:
-        models["umap"] = panel_umap(CLUSTER_K, False)  # its transform fails after 2 epochs
+        models["umap"] = panel_umap(CLUSTER_K, False)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", module="umap")
         for model in models.values():

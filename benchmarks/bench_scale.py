@@ -11,12 +11,13 @@ n_neighbors=15, random_state=0, verbose=1)`` and umap-learn's
 ``UMAP(n_components=10, n_neighbors=15, min_dist=0.0)`` (parallel,
 ``random_state=None``, after a warm-up fit on 5,000 rows; the autoencoder's
 warm-up is a small fit on 1,000 rows, which its imports and first calls
-would otherwise add). Each is given
+would otherwise add). Both report their phases (``verbose``). Each is given
 ``--timeout`` seconds (default one hour). The report has the fit's wall
 time, the process's peak resident memory (the data included: 4 bytes per
 entry), and the NMI of ``KMeans(10)`` fitted on 100,000 of the codes and
-applied to all, and the autoencoder's progress report (``verbose=1``), each
-line after the seconds since the fit started. It is written to
+applied to all, and the progress report of each (umap-learn's own time stamps, and
+the autoencoder's ``verbose=1`` lines after the seconds since the fit
+started); a fit that times out keeps the end of its report. It is written to
 ``scale.json`` in ``--out``, one entry per method and size, kept across runs,
 and drawn in ``scale.png``: NMI and fit time against the rows.
 """
@@ -76,7 +77,7 @@ def fit_once(method, n_rows):
 
         warm, _ = panel.mnist10k(0)
         umap.UMAP(n_components=10, n_neighbors=15, min_dist=0.0).fit(warm[:5000])
-        model = umap.UMAP(n_components=10, n_neighbors=15, min_dist=0.0)
+        model = umap.UMAP(n_components=10, n_neighbors=15, min_dist=0.0, verbose=True)
     start = time.perf_counter()
     with warnings.catch_warnings(), contextlib.redirect_stdout(_Stamped(sys.stdout, start)):
         warnings.simplefilter("ignore")
@@ -99,7 +100,10 @@ def run(method, n_rows, timeout):
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         entry.update(status="timeout", timeout_seconds=timeout)
-        entry["log"] = (expired.stdout or b"")[-2000:].decode(errors="replace")
+        entry["log"] = "\n".join(
+            (part or b"")[-2000:].decode(errors="replace")
+            for part in (expired.stdout, expired.stderr)
+        ).strip()
         return entry
     entry["wall_seconds_with_data"] = round(time.perf_counter() - started, 1)
     entry["load_after"] = environment.load_average()

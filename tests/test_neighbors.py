@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer
+from skae import _graph_layout as graph_layout
 from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
@@ -184,6 +185,31 @@ def test_spectral_start_puts_disconnected_parts_apart():
     centres = np.stack([start[parts == i].mean(axis=0) for i in range(3)])
     nearest = np.linalg.norm(start[:, None] - centres[None], axis=2).argmin(axis=1)
     np.testing.assert_array_equal(nearest, parts)  # every row lies nearest its own part
+
+
+def test_coarse_spectral_start_above_the_row_cap_separates_parts(monkeypatch):
+    rng = np.random.default_rng(0)
+    parts = np.repeat(np.arange(4), 400)
+    X = rng.normal(size=(4, 5))[parts] * 2.5 + rng.normal(size=(1600, 5)) * 0.5
+    graph = fuzzy_graph(*nearest_neighbors(X, 9), 10)
+    monkeypatch.setattr(graph_layout, "SPECTRAL_MAX_ROWS", 1000)
+    monkeypatch.setattr(graph_layout, "COARSE_ROWS", 150)  # about 11 rows a group
+    start = spectral_start(graph, 3, np.random.RandomState(0), X)
+    assert start.shape == (1600, 3) and start.dtype == np.float32
+    assert start.min() >= 0 and start.max() <= 10
+    found = KMeans(4, n_init=10, random_state=0).fit_predict(start)
+    assert normalized_mutual_info_score(parts, found) > 0.95
+
+
+def test_spectral_start_keeps_a_large_part_among_many_small_ones_wide():
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(400, 3)) * 3
+    small = [rng.normal(size=(8, 3)) * 0.1 + rng.normal(size=3) * 100 for _ in range(200)]
+    graph = fuzzy_graph(*nearest_neighbors(np.vstack([big, *small]), 5), 6)
+    start = spectral_start(graph, 2, np.random.RandomState(0), np.vstack([big, *small]))
+    assert np.all(np.isfinite(start))
+    spread = start[:400].max(axis=0) - start[:400].min(axis=0)
+    assert spread.min() > 2.5  # of the start's 10 in each column, not shrunk to a point
 
 
 def test_layout_separates_clusters_and_repeats_bit_for_bit(blobs):

@@ -205,8 +205,8 @@ def test_spectral_start_keeps_a_large_part_among_many_small_ones_wide():
     rng = np.random.default_rng(0)
     big = rng.normal(size=(400, 3)) * 3
     small = [rng.normal(size=(8, 3)) * 0.1 + rng.normal(size=3) * 100 for _ in range(200)]
-    graph = fuzzy_graph(*nearest_neighbors(np.vstack([big, *small]), 5), 6)
-    start = spectral_start(graph, 2, np.random.RandomState(0), np.vstack([big, *small]))
+    X = np.vstack([big, *small])
+    start = spectral_start(fuzzy_graph(*nearest_neighbors(X, 5), 6), 2, np.random.RandomState(0), X)
     assert np.all(np.isfinite(start))
     spread = start[:400].max(axis=0) - start[:400].min(axis=0)
     assert spread.min() > 2.5  # of the start's 10 in each column, not shrunk to a point

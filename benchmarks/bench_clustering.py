@@ -29,10 +29,12 @@ an interrupted run keeps what it did) and ``panel_scaling.png`` (NMI and fit
 time against the rows of MNIST grown: 10,000, 30,000, 100,000, seed 0).
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands and the tree
-(float32, seeds 0 to 3), the graph's layout by skae's full-batch epochs and
-by umap-learn's own sequential ones (``umap.layouts``, not in parallel),
-from the same graph and start: the NMI of KMeans(k) on each. It writes
-``layouts.json``.
+(float32, seeds 0 to 3), the graph's layout by skae's full-batch epochs, by
+three times as many of them, and by umap-learn's own sequential ones
+(``umap.layouts``, not in parallel), from the same graph and start, the graph
+built on the top 30 principal components (as the estimator builds it) and on
+all features (as umap-learn builds it): the NMI of KMeans(k) on each, and
+its time. It writes ``layouts.json``.
 
 ``--ablations``: on mnist10k and the digits (float32, seed 0), the
 autoencoder with its defaults, with ``neighbor_weight`` 0.25 and 1.0, with
@@ -742,7 +744,7 @@ def panel_figure(report, out):
 # -------------------------------------------------------------- the ablations
 
 
-def _layout_graph(X, model, seed):
+def _layout_graph(X, model, seed, graph_features="components"):
     """The pruned graph, its start and the layout's constants, as the estimator builds them.
 
     The steps of ``AutoencoderTransformer._training_plan`` through skae's
@@ -751,6 +753,10 @@ def _layout_graph(X, model, seed):
     and its spectral start. The random draws start from ``RandomState(seed)``
     here, where the estimator draws its network's weights first, so the
     layout is one like the estimator's, not the same one.
+
+    ``graph_features="features"`` builds the graph on all the features
+    (centred and scaled alike, so the distances are those of the rows), as
+    umap-learn does, instead of the top principal components.
     """
     from skae._data import principal_axes, weighted_moments
     from skae._graph_layout import _pruned, default_layout_epochs, spectral_start
@@ -760,8 +766,12 @@ def _layout_graph(X, model, seed):
     mean, scale = weighted_moments(X)
     mean = np.asarray(mean.astype(X.dtype), dtype=np.float64)
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
-    axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng)
-    features = np.ascontiguousarray(pca_projection(X, np.arange(X.shape[0]), mean, scale, axes))
+    if graph_features == "features":
+        features = (np.asarray(X, dtype=np.float64) - mean) / scale
+    else:
+        axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng)
+        features = pca_projection(X, np.arange(X.shape[0]), mean, scale, axes)
+    features = np.ascontiguousarray(features)
     graph = neighbor_graph(
         features, model.n_neighbors, algorithm=model.neighbors_algorithm, random_state=rng
     )
@@ -772,15 +782,31 @@ def _layout_graph(X, model, seed):
     return pruned, start, n_epochs, a, b, int(rng.randint(np.iinfo(np.int32).max))
 
 
-def layout_alone(X, model, seed):
-    """The graph's layout that ``model`` would learn, built as its training plan builds it."""
+def skae_epochs(model, graph, epochs_factor=1):
+    """skae's layout epochs on a graph of :func:`_layout_graph` (its start is copied).
+
+    ``epochs_factor`` multiplies the epochs, on the same pruned graph.
+    """
     from skae._graph_layout import optimize_layout
 
-    pruned, start, n_epochs, a, b, layout_seed = _layout_graph(X, model, seed)
-    return optimize_layout(pruned, start, n_epochs, a, b, model.negative_sample_rate, layout_seed)
+    pruned, start, n_epochs, a, b, layout_seed = graph
+    return optimize_layout(
+        pruned,
+        start.copy(),
+        epochs_factor * n_epochs,
+        a,
+        b,
+        model.negative_sample_rate,
+        layout_seed,
+    )
 
 
-def umap_epochs(X, model, seed):
+def layout_alone(X, model, seed):
+    """The graph's layout that ``model`` would learn, built as its training plan builds it."""
+    return skae_epochs(model, _layout_graph(X, model, seed))
+
+
+def umap_epochs(model, graph):
     """umap-learn's own epochs (sequential, one edge at a time) on the same graph and start.
 
     ``umap.layouts.optimize_layout_euclidean``, as ``UMAP.fit`` calls it, but
@@ -789,8 +815,9 @@ def umap_epochs(X, model, seed):
     from umap.layouts import optimize_layout_euclidean
     from umap.umap_ import make_epochs_per_sample
 
-    pruned, start, n_epochs, a, b, layout_seed = _layout_graph(X, model, seed)
+    pruned, start, n_epochs, a, b, layout_seed = graph
     edges = pruned.tocoo()
+    start = start.copy()
     rng_state = np.random.RandomState(layout_seed).randint(-(2**31) + 1, 2**31 - 1, 3)
     return optimize_layout_euclidean(
         start,
@@ -905,17 +932,24 @@ def run_ablations(args, out, log):
 
 
 # --layouts: skae's full-batch epochs against umap-learn's sequential ones,
-# on the same graph from the same start, over several seeds.
+# on the same graph from the same start, over several seeds, with the graph
+# on the top principal components (as the estimator) and on all features.
 LAYOUT_SETS = ("digits", "mnist10k", "loops", "roll_bands", "tree")
 LAYOUT_SEEDS = (0, 1, 2, 3)
+LAYOUT_EPOCHS_FACTOR = 3
 LAYOUT_METHODS = {
     "skae": "skae's epochs (full-batch, NumPy)",
+    "skae_long": f"skae's epochs x {LAYOUT_EPOCHS_FACTOR}",
     "umap": "umap-learn's epochs (one edge at a time, numba)",
+}
+LAYOUT_GRAPHS = {
+    "components": "top 30 principal components",
+    "features": "all features",
 }
 
 
 def run_layouts(args, out, log):
-    """Both layouts of each set's graph, per seed, written to ``layouts.json``."""
+    """The layouts of each set's graphs, per seed, written to ``layouts.json``."""
     started, load_start = time.perf_counter(), environment.load_average()
     commit = environment.git_commit()
     if not has_umap():
@@ -923,28 +957,49 @@ def run_layouts(args, out, log):
     names = [n for n in LAYOUT_SETS if args.datasets is None or n in args.datasets]
     seeds = args.seeds[:1] if args.quick else LAYOUT_SEEDS
     warm_up(args.quick, True, log)
+    layouts = {
+        "skae": lambda model, graph: skae_epochs(model, graph),
+        "skae_long": lambda model, graph: skae_epochs(model, graph, LAYOUT_EPOCHS_FACTOR),
+        "umap": umap_epochs,
+    }
     rows = []
     for name in names:
         X, y = panel_data(name, "float32", args.quick)
         k = len(np.unique(y))
         model = panel_autoencoder(k, 0, args.quick)
-        for seed in seeds:
-            row = {"dataset": name, "seed": seed, "n_rows": int(X.shape[0]), "n_classes": int(k)}
-            for method, build in (("skae", layout_alone), ("umap", umap_epochs)):
-                row[f"{method}_nmi"] = kmeans_nmi(build(X, model, seed), y, k)
-            rows.append(row)
-            log(
-                f"  {name} seed {seed}: skae's epochs {row['skae_nmi']:.3f}, "
-                f"umap-learn's {row['umap_nmi']:.3f}"
-            )
+        for graph_features in LAYOUT_GRAPHS:
+            for seed in seeds:
+                row = {
+                    "dataset": name,
+                    "graph": graph_features,
+                    "seed": seed,
+                    "n_rows": int(X.shape[0]),
+                    "n_classes": int(k),
+                }
+                graph = _layout_graph(X, model, seed, graph_features)
+                row["n_epochs"] = int(graph[2])
+                for method, build in layouts.items():
+                    begin = time.perf_counter()
+                    codes = build(model, graph)
+                    row[f"{method}_seconds"] = time.perf_counter() - begin
+                    row[f"{method}_nmi"] = kmeans_nmi(codes, y, k)
+                rows.append(row)
+                log(
+                    f"  {name}, graph on {LAYOUT_GRAPHS[graph_features]}, seed {seed}: "
+                    + ", ".join(f"{m} {row[f'{m}_nmi']:.3f}" for m in layouts)
+                )
     report = {
         "mode": "layouts",
         "seeds": list(seeds),
         "methods": LAYOUT_METHODS,
-        "layout_note": "Both from the same pruned graph and spectral start, built as the "
-        "estimator builds them (graph on the top 30 principal components) with "
-        "RandomState(seed); umap-learn's optimize_layout_euclidean runs with parallel=False "
-        "so that the seed fixes it.",
+        "graphs": LAYOUT_GRAPHS,
+        "epochs_factor": LAYOUT_EPOCHS_FACTOR,
+        "layout_note": "All from the same pruned graph and spectral start, built as the "
+        "estimator builds them (by default on the top 30 principal components; also on all "
+        "features, centred and scaled, as umap-learn builds it) with RandomState(seed); "
+        "umap-learn's optimize_layout_euclidean runs with parallel=False so that the seed "
+        "fixes it. The longer run of skae's epochs keeps the graph pruned for the default "
+        "epochs.",
         **_run_facts(args, started, load_start, commit),
         "rows": rows,
     }
@@ -954,11 +1009,15 @@ def run_layouts(args, out, log):
 
 
 def layouts_markdown(report):
-    lines = ["| data set | skae's epochs | umap-learn's epochs |", "|---|---:|---:|"]
-    for name in dict.fromkeys(r["dataset"] for r in report["rows"]):
-        rs = [r for r in report["rows"] if r["dataset"] == name]
-        cells = [" / ".join(f"{r[f'{m}_nmi']:.3f}" for r in rs) for m in ("skae", "umap")]
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    methods = list(report["methods"])
+    lines = [
+        "| data set | graph on | " + " | ".join(report["methods"][m] for m in methods) + " |",
+        "|---|---|" + "---:|" * len(methods),
+    ]
+    for key in dict.fromkeys((r["dataset"], r["graph"]) for r in report["rows"]):
+        rs = [r for r in report["rows"] if (r["dataset"], r["graph"]) == key]
+        cells = [" / ".join(f"{r[f'{m}_nmi']:.3f}" for r in rs) for m in methods]
+        lines.append(f"| {key[0]} | {report['graphs'][key[1]]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -754,11 +754,12 @@ def _layout_graph(X, model, seed, graph_features="components"):
     here, where the estimator draws its network's weights first, so the
     layout is one like the estimator's, not the same one.
 
-    ``graph_features="features"`` builds the graph on all the features
-    (centred and scaled alike, so the distances are those of the rows), as
-    umap-learn does, instead of the top principal components.
+    ``graph_features="features"`` builds the graph on all the features, in
+    the network's view of the rows (:class:`skae._data.RowLoader`: centred and
+    scaled alike, so the distances are those of the rows), as umap-learn
+    does, instead of the top principal components.
     """
-    from skae._data import principal_axes, weighted_moments
+    from skae._data import RowLoader, principal_axes, weighted_moments
     from skae._graph_layout import _pruned, default_layout_epochs, spectral_start
     from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
 
@@ -767,7 +768,7 @@ def _layout_graph(X, model, seed, graph_features="components"):
     mean = np.asarray(mean.astype(X.dtype), dtype=np.float64)
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
     if graph_features == "features":
-        features = (np.asarray(X, dtype=np.float64) - mean) / scale
+        features = RowLoader(mean, scale).load(X, slice(None), np.empty(X.shape))
     else:
         axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng)
         features = pca_projection(X, np.arange(X.shape[0]), mean, scale, axes)
@@ -958,7 +959,7 @@ def run_layouts(args, out, log):
     seeds = args.seeds[:1] if args.quick else LAYOUT_SEEDS
     warm_up(args.quick, True, log)
     layouts = {
-        "skae": lambda model, graph: skae_epochs(model, graph),
+        "skae": skae_epochs,
         "skae_long": lambda model, graph: skae_epochs(model, graph, LAYOUT_EPOCHS_FACTOR),
         "umap": umap_epochs,
     }

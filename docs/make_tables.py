@@ -670,10 +670,11 @@ def clustering_layouts_table(report):
         ],
         rows,
     )
+    epochs = " or ".join(str(n) for n in sorted({r["n_epochs"] for r in report["rows"]}))
     note = (
         f"Mean NMI of KMeans(k, n_init=10, random_state=0) on each layout over seeds {seeds} "
-        "(lowest-highest). skae's and umap-learn's epochs run the same number of epochs (500 "
-        "up to 10,000 rows, 200 beyond), except the column "
+        "(lowest-highest). skae's and umap-learn's epochs run umap-learn's default number of "
+        f"epochs for the rows ({epochs}), except the column "
         f'"{report["methods"]["skae_long"]}", {report["epochs_factor"]} times as many of '
         "skae's. "
     )

@@ -759,28 +759,27 @@ def _layout_graph(X, model, seed, graph_features="components"):
     scaled alike, so the distances are those of the rows), as umap-learn
     does, instead of the top principal components.
     """
-    from skae._data import RowLoader, principal_axes, weighted_moments
-    from skae._graph_layout import _pruned, default_layout_epochs, spectral_start
-    from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
+    from skae._data import RowLoader, weighted_moments
+    from skae._graph_layout import layout_start
+    from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, rows_graph
 
     rng = np.random.RandomState(seed)
     mean, scale = weighted_moments(X)
     mean = np.asarray(mean.astype(X.dtype), dtype=np.float64)
     scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    algorithm = model.neighbors_algorithm
     if graph_features == "features":
         features = RowLoader(mean, scale).load(X, slice(None), np.empty(X.shape))
+        graph = neighbor_graph(features, model.n_neighbors, algorithm=algorithm, random_state=rng)
     else:
-        axes = principal_axes(X, mean, scale, min(GRAPH_COMPONENTS, X.shape[1]), rng)
-        features = pca_projection(X, np.arange(X.shape[0]), mean, scale, axes)
-    features = np.ascontiguousarray(features)
-    graph = neighbor_graph(
-        features, model.n_neighbors, algorithm=model.neighbors_algorithm, random_state=rng
-    )
-    n_epochs = default_layout_epochs(graph.shape[0])
-    pruned = _pruned(graph, n_epochs)
-    start = spectral_start(pruned, model.n_components, rng, features)
+        n_axes = min(GRAPH_COMPONENTS, X.shape[1])
+        rows = np.arange(X.shape[0])
+        graph, features, _, _ = rows_graph(
+            X, rows, mean, scale, n_axes, model.n_neighbors, algorithm=algorithm, rng=rng
+        )
+    pruned, start, n_epochs, layout_seed = layout_start(graph, model.n_components, rng, features)
     a, b = find_ab_params(model.spread, model.min_dist)
-    return pruned, start, n_epochs, a, b, int(rng.randint(np.iinfo(np.int32).max))
+    return pruned, start, n_epochs, a, b, layout_seed
 
 
 def skae_epochs(model, graph, epochs_factor=1):

@@ -27,7 +27,7 @@ from ._graph_term import (
     linear_start,
     scaled_targets,
 )
-from ._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, pca_projection
+from ._neighbors import GRAPH_COMPONENTS, find_ab_params, pca_projection, rows_graph
 from ._network import Network
 from ._objective import AutoencoderObjective
 from ._regularizers import L1CodePenalty
@@ -531,16 +531,16 @@ class AutoencoderTransformer(BaseAutoencoder):
         if not state.network.loss.standardizes:
             mean, scale = weighted_moments(X, sample_weight)
         mean = np.asarray(mean, dtype=np.float64)
-        if self.verbose:
-            print(f"Principal components: {n_axes} of {X.shape[1]} features", flush=True)
-        axes = principal_axes(X, mean, scale, n_axes, state.rng, sample_weight)
-        projection = pca_projection(X, rows, mean, scale, axes)
-        features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
-        graph = neighbor_graph(
-            features,
+        graph, features, projection, axes = rows_graph(
+            X,
+            rows,
+            mean,
+            scale,
+            n_axes,
             self.n_neighbors,
             algorithm=self.neighbors_algorithm,
-            random_state=state.rng,
+            rng=state.rng,
+            sample_weight=sample_weight,
             verbose=self.verbose,
         )
         a, b = find_ab_params(self.spread, self.min_dist)

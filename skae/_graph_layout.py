@@ -36,6 +36,7 @@ __all__ = [
     "default_layout_epochs",
     "graph_layout",
     "graph_memory",
+    "layout_start",
     "optimize_layout",
     "spectral_start",
 ]
@@ -362,6 +363,22 @@ def optimize_layout(graph, Y, n_epochs, a, b, negative_sample_rate, seed, log=No
     return Y
 
 
+def layout_start(graph, dim, rng, data, verbose=0):
+    """What the epochs of :func:`graph_layout` start from, drawn with ``rng``.
+
+    Returns the graph pruned for umap-learn's default epochs (:func:`_pruned`),
+    its spectral start (:func:`spectral_start`), those epochs and the seed of
+    the epochs' negatives.
+    """
+    n_epochs = default_layout_epochs(graph.shape[0])
+    pruned = _pruned(graph, n_epochs)
+    if verbose:
+        print(f"Graph layout: spectral start of {graph.shape[0]} rows", flush=True)
+    Y = spectral_start(pruned, dim, rng, data)
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    return pruned, Y, n_epochs, seed
+
+
 def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
     """The ``(n_rows, dim)`` float32 layout of a symmetric fuzzy graph.
 
@@ -380,11 +397,7 @@ def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
     verbose : int
         Report the phases (and, above 1, every epoch).
     """
-    n_epochs = default_layout_epochs(graph.shape[0])
-    pruned = _pruned(graph, n_epochs)
-    if verbose:
-        print(f"Graph layout: spectral start of {graph.shape[0]} rows", flush=True)
-    Y = spectral_start(pruned, dim, rng, data)
+    pruned, Y, n_epochs, seed = layout_start(graph, dim, rng, data, verbose)
     if verbose:
         print(f"Graph layout: {n_epochs} epochs over {pruned.nnz // 2} edges", flush=True)
     log = None
@@ -395,5 +408,4 @@ def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
             if (epoch + 1) % every == 0:
                 print(f"Graph layout: epoch {epoch + 1}/{n_epochs}", flush=True)
 
-    seed = int(rng.randint(np.iinfo(np.int32).max))
     return optimize_layout(pruned, Y, n_epochs, a, b, negative_sample_rate, seed, log)

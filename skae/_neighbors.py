@@ -10,7 +10,8 @@
   ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
 - :func:`pca_projection`: the rows on their top principal components, where
   the graph is built;
-- :func:`neighbor_graph`: all of it for the training rows of an autoencoder.
+- :func:`neighbor_graph`: all of it for the training rows of an autoencoder;
+- :func:`rows_graph`: the rows' principal components, then that graph.
 
 The graph is laid out by :mod:`skae._graph_layout`, and the codes learn that
 layout through the term of :mod:`skae._graph_term`.
@@ -19,7 +20,7 @@ layout through the term of :mod:`skae._graph_term`.
 import numpy as np
 import scipy.sparse as sp
 
-from ._data import CHUNK_ROWS, chunks
+from ._data import CHUNK_ROWS, chunks, principal_axes
 
 __all__ = [
     "find_ab_params",
@@ -27,6 +28,7 @@ __all__ = [
     "nearest_neighbors",
     "neighbor_graph",
     "pca_projection",
+    "rows_graph",
 ]
 
 SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
@@ -363,3 +365,33 @@ def neighbor_graph(projection, n_neighbors, *, algorithm, random_state, verbose=
     if verbose:
         print("Neighbours: the fuzzy graph", flush=True)
     return fuzzy_graph(indices, distances, n_neighbors)
+
+
+def rows_graph(
+    X, rows, mean, scale, n_axes, n_neighbors, *, algorithm, rng, sample_weight=None, verbose=0
+):
+    """The fuzzy graph of ``X[rows]`` on their top principal components.
+
+    The rows are seen as the network sees them, ``(X - mean) / scale``; the
+    principal axes are ``n_axes`` of :func:`~skae._data.principal_axes` (drawn
+    with ``rng``, weighted by ``sample_weight``), and the graph is built on the
+    first ``GRAPH_COMPONENTS`` of them (:func:`neighbor_graph`).
+
+    Returns
+    -------
+    graph : scipy.sparse matrix of shape (n_rows, n_rows)
+    features : ndarray of shape (n_rows, min(n_axes, GRAPH_COMPONENTS))
+        The rows where the graph was built.
+    projection : ndarray of shape (n_rows, n_axes)
+        The rows on all ``n_axes`` axes.
+    axes : ndarray of shape (n_axes, n_features)
+    """
+    if verbose:
+        print(f"Principal components: {n_axes} of {X.shape[1]} features", flush=True)
+    axes = principal_axes(X, mean, scale, n_axes, rng, sample_weight)
+    projection = pca_projection(X, rows, mean, scale, axes)
+    features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
+    graph = neighbor_graph(
+        features, n_neighbors, algorithm=algorithm, random_state=rng, verbose=verbose
+    )
+    return graph, features, projection, axes

@@ -18,16 +18,15 @@ from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
 from ._data import principal_axes, weighted_moments
 from ._fitting import TrainingPlan
-from ._graph_layout import available_memory, graph_layout, graph_memory
 from ._graph_term import (
     BATCH_SIZE,
     LEARNING_RATE,
     LayoutTargetTerm,
     default_epochs,
+    layout_targets,
     linear_start,
-    scaled_targets,
 )
-from ._neighbors import GRAPH_COMPONENTS, find_ab_params, pca_projection, rows_graph
+from ._neighbors import GRAPH_COMPONENTS, find_ab_params, pca_projection
 from ._network import Network
 from ._objective import AutoencoderObjective
 from ._regularizers import L1CodePenalty
@@ -517,45 +516,28 @@ class AutoencoderTransformer(BaseAutoencoder):
         n_components = state.network.layer_sizes[state.network.code_index]
         start = state.fresh and self.linear_path and not self.tied_weights
         n_axes = min(START_COMPONENTS if start else GRAPH_COMPONENTS, X.shape[1])
-        needed = graph_memory(rows.size, self.n_neighbors, n_axes, n_components)
-        available = available_memory()
-        if available is not None and needed > available:
-            raise MemoryError(
-                f"n_neighbors={self.n_neighbors} on {rows.size} rows needs about "
-                f"{needed / 2**30:.1f} GiB for the neighbour graph and its layout; "
-                f"{available / 2**30:.1f} GiB are available. Fit on a sample of the "
-                "rows, or with fewer n_neighbors."
-            )
         loader = state.loader()
         mean, scale = state.mean, state.scale
         if not state.network.loss.standardizes:
             mean, scale = weighted_moments(X, sample_weight)
-        mean = np.asarray(mean, dtype=np.float64)
-        graph, features, projection, axes = rows_graph(
+        a, b = find_ab_params(self.spread, self.min_dist)
+        targets, projection, axes = layout_targets(
             X,
             rows,
-            mean,
+            np.asarray(mean, dtype=np.float64),
             scale,
-            n_axes,
-            self.n_neighbors,
+            n_axes=n_axes,
+            n_components=n_components,
+            n_neighbors=self.n_neighbors,
             algorithm=self.neighbors_algorithm,
+            a=a,
+            b=b,
+            negative_sample_rate=self.negative_sample_rate,
             rng=state.rng,
             sample_weight=sample_weight,
+            dtype=state.theta.dtype,
             verbose=self.verbose,
         )
-        a, b = find_ab_params(self.spread, self.min_dist)
-        layout = graph_layout(
-            graph,
-            n_components,
-            a,
-            b,
-            self.negative_sample_rate,
-            state.rng,
-            features,
-            verbose=self.verbose,
-        )
-        targets = np.zeros((X.shape[0], n_components), dtype=state.theta.dtype)
-        targets[rows] = scaled_targets(layout)
         if start:
             if not state.network.loss.standardizes:
                 mean = np.zeros(X.shape[1]) if loader.mean is None else loader.mean

@@ -28,8 +28,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._activations import ACTIVATIONS
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._data import CHUNK_ROWS, chunks
-from ._fitting import FitMixin, check_numeric
+from ._fitting import FitMixin
 from ._losses import LOSSES
+from ._validation import check_numeric
 from ._version import __version__
 
 __all__ = ["BaseAutoencoder"]

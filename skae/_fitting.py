@@ -26,16 +26,10 @@ current parameters); it may extend ``_check_options``, ``_training_plan`` and
 """
 
 import copy
-import functools
-import os
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
-from numbers import Integral
 
 import numpy as np
-import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
@@ -51,6 +45,7 @@ from ._training import (
     train_lbfgs,
     train_stochastic,
 )
+from ._validation import available_unless, check_layer_sizes, check_numeric, user_stacklevel
 
 __all__ = ["FitMixin", "FitState", "TrainingPlan"]
 
@@ -66,51 +61,6 @@ INT32_MAX = np.iinfo(np.int32).max
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
-def check_numeric(check, *args, **kwargs):
-    """Run a scikit-learn check, naming non-numeric input plainly."""
-    try:
-        return check(*args, **kwargs)
-    except (ValueError, TypeError) as error:
-        if "could not convert" in str(error) or "Unable to convert" in str(error):
-            raise ValueError(
-                f"X must hold numbers only; {error}. Encode text or categorical "
-                "columns first (e.g. OneHotEncoder in a ColumnTransformer)."
-            ) from None
-        raise
-
-
-def check_layer_sizes(hidden_layer_sizes):
-    """``hidden_layer_sizes`` as a list of positive ints, or a clear error."""
-    if isinstance(hidden_layer_sizes, Integral):
-        hidden_layer_sizes = (hidden_layer_sizes,)
-    sizes = list(hidden_layer_sizes)
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
-        raise TypeError(f"hidden_layer_sizes must hold integers, got {hidden_layer_sizes!r}.")
-    if any(s <= 0 for s in sizes):
-        raise ValueError(f"hidden_layer_sizes must be > 0 (or empty), got {hidden_layer_sizes!r}.")
-    return [int(s) for s in sizes]
-
-
-# A warning raised during a fit passes over the frames of these packages.
-_LIBRARY_DIRS = tuple(
-    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (sys.modules[__package__], sklearn)
-)
-
-
-def user_stacklevel():
-    """The ``stacklevel`` of a warning that points at the code that called the package.
-
-    Frames of this package and of scikit-learn (the ``_fit_context`` wrapper,
-    ``fit_transform``, a ``Pipeline``) are passed over, so a warning raised
-    deep in a fit names the user's line.
-    """
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_LIBRARY_DIRS):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
 def _why_no_partial_fit(estimator):
     """Why the estimator has no ``partial_fit``, or None: it needs a stochastic solver, no graph."""
     if estimator.solver not in ("sgd", "adam"):
@@ -122,44 +72,6 @@ def _why_no_partial_fit(estimator):
             "to train on chunks."
         )
     return None
-
-
-class _available_unless:
-    """A method that exists unless ``why_not(estimator)`` gives a reason, which its error names.
-
-    Like scikit-learn's :func:`~sklearn.utils.metaestimators.available_if`,
-    ``hasattr(estimator, name)`` is False while the reason holds (dask-ml's
-    ``Incremental`` relies on that), but the ``AttributeError`` says why
-    instead of only that the attribute is missing.
-    """
-
-    def __init__(self, why_not):
-        self.why_not = why_not
-
-    def __call__(self, method):
-        self.method = method
-        functools.update_wrapper(self, method)
-        return self
-
-    def _check(self, estimator):
-        reason = self.why_not(estimator)
-        if reason:
-            raise AttributeError(
-                f"This {type(estimator).__name__!r} has no attribute "
-                f"{self.method.__name__!r}: {reason}"
-            )
-
-    def __get__(self, estimator, owner=None):
-        if estimator is not None:
-            self._check(estimator)
-            return types.MethodType(self.method, estimator)
-
-        @functools.wraps(self.method)
-        def unbound(estimator, *args, **kwargs):  # e.g. Class.partial_fit(estimator, X)
-            self._check(estimator)
-            return self.method(estimator, *args, **kwargs)
-
-        return unbound
 
 
 @dataclass
@@ -269,7 +181,7 @@ class FitMixin:
         """
         return self._fit(X, sample_weight, incremental=False)
 
-    @_available_unless(_why_no_partial_fit)
+    @available_unless(_why_no_partial_fit)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Run one epoch over ``X``, starting from the current weights.

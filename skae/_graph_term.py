@@ -5,12 +5,14 @@ rows (:mod:`skae._neighbors`) is first laid out as umap-learn lays it out
 (:mod:`skae._graph_layout`); the network then learns those positions jointly
 with the reconstruction, through :class:`LayoutTargetTerm`, so that new rows
 get codes from the same map. This module holds that term and the second
-stage's defaults.
+stage's defaults, and :func:`layout_targets`, which runs the first stage.
 """
 
 import numpy as np
 
+from ._graph_layout import available_memory, graph_layout, graph_memory
 from ._losses import scale_rows, weighted_dot
+from ._neighbors import rows_graph
 from ._regularizers import CodeGradient
 
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "LEARNING_RATE",
     "LayoutTargetTerm",
     "default_epochs",
+    "layout_targets",
+    "linear_start",
     "scaled_targets",
 ]
 
@@ -44,6 +48,72 @@ def scaled_targets(layout, rms=CODE_RMS):
     centred = np.asarray(layout, dtype=np.float64) - layout.mean(axis=0, dtype=np.float64)
     current = np.sqrt(np.mean(centred**2))
     return centred * (rms / current) if current > 0 else centred
+
+
+def layout_targets(
+    X,
+    rows,
+    mean,
+    scale,
+    *,
+    n_axes,
+    n_components,
+    n_neighbors,
+    algorithm,
+    a,
+    b,
+    negative_sample_rate,
+    rng,
+    sample_weight=None,
+    dtype=np.float64,
+    verbose=0,
+):
+    """The first stage: the layout of the rows' neighbour graph, as targets for the codes.
+
+    The graph of ``X[rows]`` is built on their top principal components in
+    the network's view ``(X - mean) / scale``
+    (:func:`~skae._neighbors.rows_graph`, ``n_axes`` axes drawn with ``rng``),
+    laid out in ``n_components`` dimensions as umap-learn lays it out
+    (:func:`~skae._graph_layout.graph_layout`, similarity curve ``a, b``), and
+    centred and scaled (:func:`scaled_targets`). Before any of that work, a
+    graph that would not fit in the memory available is refused.
+
+    Returns
+    -------
+    targets : ndarray of shape (n_samples, n_components)
+        The target code of each row of ``X``, in ``dtype``; zero for the rows
+        not in ``rows``.
+    projection : ndarray of shape (len(rows), n_axes)
+        The rows on the principal axes.
+    axes : ndarray of shape (n_axes, n_features)
+    """
+    needed = graph_memory(rows.size, n_neighbors, n_axes, n_components)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"n_neighbors={n_neighbors} on {rows.size} rows needs about "
+            f"{needed / 2**30:.1f} GiB for the neighbour graph and its layout; "
+            f"{available / 2**30:.1f} GiB are available. Fit on a sample of the "
+            "rows, or with fewer n_neighbors."
+        )
+    graph, features, projection, axes = rows_graph(
+        X,
+        rows,
+        mean,
+        scale,
+        n_axes,
+        n_neighbors,
+        algorithm=algorithm,
+        rng=rng,
+        sample_weight=sample_weight,
+        verbose=verbose,
+    )
+    layout = graph_layout(
+        graph, n_components, a, b, negative_sample_rate, rng, features, verbose=verbose
+    )
+    targets = np.zeros((X.shape[0], n_components), dtype=dtype)
+    targets[rows] = scaled_targets(layout)
+    return targets, projection, axes
 
 
 class LayoutTargetTerm:

@@ -388,8 +388,8 @@ def test_a_graph_too_big_for_memory_is_refused_before_any_work(digits, monkeypat
     X = digits[0][:100]
     fitted = graph_model().fit(X)
     before = pickle.dumps(fitted)
-    monkeypatch.setattr("skae._autoencoder.available_memory", lambda: 10_000)
-    monkeypatch.setattr("skae._autoencoder.principal_axes", pytest.fail)  # no work first
+    monkeypatch.setattr("skae._graph_term.available_memory", lambda: 10_000)
+    monkeypatch.setattr("skae._neighbors.principal_axes", pytest.fail)  # no work first
     with pytest.raises(MemoryError, match=r"n_neighbors=6 on 100 rows needs about .* GiB"):
         fitted.fit(X)
     assert pickle.dumps(fitted) == before

@@ -36,7 +36,8 @@ built on the top 30 principal components (as the estimator builds it) and on
 all features (as umap-learn builds it): the NMI of KMeans(k) on each, and
 its time. It writes ``layouts.json``.
 
-``--ablations``: on mnist10k and the digits (float32, seed 0), the
+``--ablations``: on mnist10k, the digits and the synthetic sets but the shells
+(which every method of the panel clusters perfectly; float32, seed 0), the
 autoencoder with its defaults, with ``neighbor_weight`` 0.25 and 1.0, with
 ``linear_path=False``, the graph's layout alone (no network) and PCA(k):
 NMI after a fit on all rows, then the held-out MSE relative to PCA's and the
@@ -395,7 +396,7 @@ def run(args, log):
 # --panel: the autoencoder with only n_components, n_neighbors=15 and
 # random_state set, against umap-learn at its fastest, over the data sets of
 # panel.py. --ablations: the parts of the autoencoder's training with
-# n_neighbors, one at a time, on MNIST and the digits. Both run one fit at a
+# n_neighbors, one at a time, on the panel's sets below 10,000 rows. Both run one fit at a
 # time in this process, each fit with every core (BLAS and numba threads as
 # the environment sets them), so that the fit times compare.
 
@@ -415,7 +416,7 @@ PANEL_SETS = (
 # The scaling sweep over MNIST grown, seed 0: the panel's runs at these sizes
 # (mnist_grown(10_000) is mnist10k itself).
 SCALING_SETS = {10_000: "mnist10k", 30_000: "mnist_grown_30000", 100_000: "mnist_grown_100000"}
-ABLATION_SETS = ("mnist10k", "digits")
+ABLATION_SETS = ("mnist10k", "digits", "loops", "roll_bands", "blobs", "tree")
 # (name, parameters changed from the panel's estimator); "layout" is KMeans
 # on the graph's layout itself, before any network; "pca" is PCA(k), the
 # reference of the held-out MSE.
@@ -894,7 +895,7 @@ def ablation_case(name, variant, params, seed, quick):
 
 
 def run_ablations(args, out, log):
-    """The ablations on MNIST and the digits, written to ``ablations.json``."""
+    """The ablations on the sets of ``ABLATION_SETS``, written to ``ablations.json``."""
     started, load_start = time.perf_counter(), environment.load_average()
     commit = environment.git_commit()  # at the start: the code that runs
     names = [n for n in ABLATION_SETS if args.datasets is None or n in args.datasets]
@@ -1048,7 +1049,9 @@ def main(argv=None):
     mode.add_argument(
         "--ablations",
         action="store_true",
-        help="the autoencoder's parts one at a time on mnist10k and digits: ablations.json",
+        help="the autoencoder's parts one at a time on "
+        + ", ".join(ABLATION_SETS)
+        + ": ablations.json",
     )
     mode.add_argument(
         "--layouts",

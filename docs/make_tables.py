@@ -683,7 +683,7 @@ def clustering_layouts_table(report):
 
 
 def clustering_ablations_table(report):
-    """The ablations: each part of the training left out or changed, on MNIST and the digits."""
+    """The ablations: each part of the training left out or changed, on each set."""
     rows = [
         [
             r["dataset"],

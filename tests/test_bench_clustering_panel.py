@@ -71,7 +71,9 @@ def test_ablations_quick(tmp_path, run_quick_benchmark):
     assert report["seed"] == 0 and report["quick"]
     rows = {(r["dataset"], r["variant"]): r for r in report["rows"]}
     variants = ("default", "neighbor_weight=0.25", "neighbor_weight=1.0", "linear_path=False")
-    for name in ("mnist10k", "digits"):
+    names = ("mnist10k", "digits", "loops", "roll_bands", "blobs", "tree")
+    assert {r["dataset"] for r in report["rows"]} == set(names)
+    for name in names:
         assert rows[(name, "pca")]["mse_vs_pca"] == 1.0
         for variant in variants:
             r = rows[(name, variant)]

@@ -410,6 +410,11 @@ PANEL_SETS = (
     ("roll_bands", "float32"),
     ("blobs", "float32"),
     ("tree", "float32"),
+    ("moons", "float32"),
+    ("circles", "float32"),
+    ("iris", "float32"),
+    ("wine", "float32"),
+    ("breast_cancer", "float32"),
     ("mnist_grown_30000", "float32"),
     ("mnist_grown_100000", "float32"),
 )

@@ -15,7 +15,10 @@ fixes its array: the same seed gives the same data on every run.
   :func:`shells` (concentric spherical shells), :func:`roll_bands` (a swiss
   roll cut into bands along its length), :func:`blobs` (Gaussian clusters of
   unequal size and spread) and :func:`tree` (a branching tree of noisy
-  segments).
+  segments); and scikit-learn's two-dimensional :func:`moons` and
+  :func:`circles`, curled alike.
+- scikit-learn's small bundled tables, each feature standardised as a user
+  would in a pipeline: :func:`iris`, :func:`wine`, :func:`breast_cancer`.
 
 :func:`load` returns a set by its name in :data:`PANEL` (``"mnist_grown_N"``
 for ``N`` rows of :func:`mnist_grown`).
@@ -357,14 +360,126 @@ def tree(seed=0, depth=3, per_branch=800, dim=5, length=4.0, noise=0.25):
     return _curled(parts, labels, seed, rng)
 
 
+def moons(seed=0, n_rows=3000, noise=0.06):
+    """scikit-learn's two interleaved half circles, curled into 100-D; the label is the moon.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    n_rows : int, default=3000
+    noise : float, default=0.06
+        Standard deviation of the Gaussian noise in 2-D (``make_moons``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, 100), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    from sklearn.datasets import make_moons
+
+    rng = np.random.RandomState(seed)
+    P, y = make_moons(n_rows, noise=noise, random_state=rng)
+    return _curled([P], [y], seed, rng)
+
+
+def circles(seed=0, n_rows=3000, noise=0.04, factor=0.5):
+    """scikit-learn's two concentric circles, curled into 100-D; the label is the circle.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    n_rows : int, default=3000
+    noise : float, default=0.04
+        Standard deviation of the Gaussian noise in 2-D (``make_circles``).
+    factor : float, default=0.5
+        The inner circle's radius over the outer's.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, 100), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    from sklearn.datasets import make_circles
+
+    rng = np.random.RandomState(seed)
+    P, y = make_circles(n_rows, noise=noise, factor=factor, random_state=rng)
+    return _curled([P], [y], seed, rng)
+
+
+# ----------------------------------------------------- small bundled tables
+
+
+def _standardised(loader):
+    X, y = loader(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def iris(seed=0):
+    """scikit-learn's 150 irises (4 measurements, 3 species), standardised.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Unused: the table is fixed.
+
+    Returns
+    -------
+    X : ndarray of shape (150, 4), float32
+    y : ndarray of shape (150,), int64
+    """
+    from sklearn.datasets import load_iris
+
+    return _standardised(load_iris)
+
+
+def wine(seed=0):
+    """scikit-learn's 178 wines (13 chemical measurements, 3 cultivars), standardised.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Unused: the table is fixed.
+
+    Returns
+    -------
+    X : ndarray of shape (178, 13), float32
+    y : ndarray of shape (178,), int64
+    """
+    from sklearn.datasets import load_wine
+
+    return _standardised(load_wine)
+
+
+def breast_cancer(seed=0):
+    """scikit-learn's 569 breast tumours (30 features, benign or malignant), standardised.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Unused: the table is fixed.
+
+    Returns
+    -------
+    X : ndarray of shape (569, 30), float32
+    y : ndarray of shape (569,), int64
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    return _standardised(load_breast_cancer)
+
+
 SYNTHETIC = {
     "loops": loops,
     "shells": shells,
     "roll_bands": roll_bands,
     "blobs": blobs,
     "tree": tree,
+    "moons": moons,
+    "circles": circles,
 }
-PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC}
+TABLES = {"iris": iris, "wine": wine, "breast_cancer": breast_cancer}
+PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, **TABLES}
 
 
 def load(name, seed=0):

@@ -17,12 +17,15 @@ fixes its array: the same seed gives the same data on every run.
   unequal size and spread) and :func:`tree` (a branching tree of noisy
   segments); and scikit-learn's two-dimensional :func:`moons` and
   :func:`circles`, curled alike.
-- scikit-learn's small bundled tables, each feature standardised as a user
-  would in a pipeline: :func:`iris`, :func:`wine`, :func:`breast_cancer`.
+- scikit-learn's small bundled tables of irises, wines and breast tumours,
+  each feature standardised as a user would in a pipeline
+  (:func:`bundled_table`).
 
 :func:`load` returns a set by its name in :data:`PANEL` (``"mnist_grown_N"``
 for ``N`` rows of :func:`mnist_grown`).
 """
+
+from functools import partial
 
 import numpy as np
 from datasets import read_mnist
@@ -409,64 +412,33 @@ def circles(seed=0, n_rows=3000, noise=0.04, factor=0.5):
 # ----------------------------------------------------- small bundled tables
 
 
-def _standardised(loader):
-    X, y = loader(return_X_y=True)
+# scikit-learn's loader of each table, by the table's name in the panel.
+BUNDLED = {"iris": "load_iris", "wine": "load_wine", "breast_cancer": "load_breast_cancer"}
+
+
+def bundled_table(name, seed=0):
+    """One of scikit-learn's small bundled tables, each feature standardised.
+
+    ``"iris"``: 150 irises, 4 measurements, 3 species; ``"wine"``: 178 wines,
+    13 chemical measurements, 3 cultivars; ``"breast_cancer"``: 569 tumours,
+    30 features, benign or malignant.
+
+    Parameters
+    ----------
+    name : {"iris", "wine", "breast_cancer"}
+    seed : int, default=0
+        Unused: the tables are fixed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    import sklearn.datasets
+
+    X, y = getattr(sklearn.datasets, BUNDLED[name])(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     return X.astype(np.float32), y.astype(np.int64)
-
-
-def iris(seed=0):
-    """scikit-learn's 150 irises (4 measurements, 3 species), standardised.
-
-    Parameters
-    ----------
-    seed : int, default=0
-        Unused: the table is fixed.
-
-    Returns
-    -------
-    X : ndarray of shape (150, 4), float32
-    y : ndarray of shape (150,), int64
-    """
-    from sklearn.datasets import load_iris
-
-    return _standardised(load_iris)
-
-
-def wine(seed=0):
-    """scikit-learn's 178 wines (13 chemical measurements, 3 cultivars), standardised.
-
-    Parameters
-    ----------
-    seed : int, default=0
-        Unused: the table is fixed.
-
-    Returns
-    -------
-    X : ndarray of shape (178, 13), float32
-    y : ndarray of shape (178,), int64
-    """
-    from sklearn.datasets import load_wine
-
-    return _standardised(load_wine)
-
-
-def breast_cancer(seed=0):
-    """scikit-learn's 569 breast tumours (30 features, benign or malignant), standardised.
-
-    Parameters
-    ----------
-    seed : int, default=0
-        Unused: the table is fixed.
-
-    Returns
-    -------
-    X : ndarray of shape (569, 30), float32
-    y : ndarray of shape (569,), int64
-    """
-    from sklearn.datasets import load_breast_cancer
-
-    return _standardised(load_breast_cancer)
 
 
 SYNTHETIC = {
@@ -478,7 +450,7 @@ SYNTHETIC = {
     "moons": moons,
     "circles": circles,
 }
-TABLES = {"iris": iris, "wine": wine, "breast_cancer": breast_cancer}
+TABLES = {name: partial(bundled_table, name) for name in BUNDLED}
 PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, **TABLES}
 
 

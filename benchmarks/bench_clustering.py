@@ -36,10 +36,10 @@ built on the top 30 principal components (as the estimator builds it) and on
 all features (as umap-learn builds it): the NMI of KMeans(k) on each, and
 its time. It writes ``layouts.json``.
 
-``--ablations``: on mnist10k, the digits and the synthetic sets but the shells
-(which every method of the panel clusters perfectly; float32, seed 0), the
-autoencoder with its defaults, with ``neighbor_weight`` 0.25 and 1.0, with
-``linear_path=False``, the graph's layout alone (no network) and PCA(k):
+``--ablations``: on mnist10k, the digits, the loops, roll_bands, the blobs
+and the tree (float32, seed 0), the autoencoder with its defaults, with
+``neighbor_weight`` 0.25 and 1.0, with ``linear_path=False``, the graph's
+layout alone (no network) and PCA(k):
 NMI after a fit on all rows, then the held-out MSE relative to PCA's and the
 new rows' NMI after a fit on the 80/20 split. It writes ``ablations.json``.
 
@@ -396,9 +396,10 @@ def run(args, log):
 # --panel: the autoencoder with only n_components, n_neighbors=15 and
 # random_state set, against umap-learn at its fastest, over the data sets of
 # panel.py. --ablations: the parts of the autoencoder's training with
-# n_neighbors, one at a time, on the panel's sets below 10,000 rows. Both run one fit at a
-# time in this process, each fit with every core (BLAS and numba threads as
-# the environment sets them), so that the fit times compare.
+# n_neighbors, one at a time, on MNIST, the digits and four synthetic sets.
+# Both run one fit at a time in this process, each fit with every core (BLAS
+# and numba threads as the environment sets them), so that the fit times
+# compare.
 
 # (name in panel.py, dtype of X): the panel, in the order it runs.
 PANEL_SETS = (

@@ -149,8 +149,9 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     n_epochs : int or None, default=None
         Epochs of the network's training with ``n_neighbors``. ``None``: as
-        many as make about 200,000 row samples, at least 5 and at most 200
-        (20 epochs for 10,000 rows, 5 from 40,000 rows up).
+        many as make about 200,000 row samples, a batch counting as at least
+        256 rows, and at least 5 (782 epochs up to 256 rows, 20 for 10,000
+        rows, 5 from 40,000 rows up).
 
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \
             default="auto"

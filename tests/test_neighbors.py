@@ -321,6 +321,14 @@ def test_codes_keep_the_clusters(digits):
     assert scores["graph"] > 0.8
 
 
+@pytest.mark.parametrize("n_rows, n_epochs", [(150, 782), (256, 782), (600, 334), (2000, 100)])
+def test_default_epochs_give_small_data_as_many_steps(n_rows, n_epochs):
+    # about 200,000 row samples, a batch counting as at least 256 rows
+    X = np.random.RandomState(0).normal(size=(n_rows, 3)).astype(np.float32)
+    ae = graph_model(n_epochs=None, n_neighbors=15, n_components=2, hidden_layer_sizes=(4,))
+    assert ae.fit(X).n_iter_ == n_epochs == len(ae.loss_curve_)
+
+
 def test_the_whole_api_works_with_the_term(digits):
     X = digits[0][:300].astype(np.float32)
     ae = graph_model(n_components=4).fit(X)

@@ -149,8 +149,8 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     n_epochs : int or None, default=None
         Epochs of the network's training with ``n_neighbors``. ``None``: as
-        many as make about 200,000 row samples, a batch counting as at least
-        256 rows, and at least 5 (782 epochs up to 256 rows, 20 for 10,000
+        many as make about 200,000 row samples, fewer than 256 rows counting
+        as 256, and at least 5 (782 epochs up to 256 rows, 20 for 10,000
         rows, 5 from 40,000 rows up).
 
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \

@@ -27,8 +27,8 @@ __all__ = [
 ]
 
 # The second stage, by default: batches of 256 rows for ROW_SAMPLES row
-# samples, a batch counting as at least BATCH_SIZE rows (so that fewer rows
-# still get about ROW_SAMPLES / BATCH_SIZE steps), and at least MIN_EPOCHS
+# samples, fewer than BATCH_SIZE rows counting as BATCH_SIZE (so that fewer
+# rows still get about ROW_SAMPLES / BATCH_SIZE steps), and at least MIN_EPOCHS
 # epochs; Adam's step starting at LEARNING_RATE and decaying linearly to
 # zero, towards the layout centred and scaled to a root mean square of
 # CODE_RMS.

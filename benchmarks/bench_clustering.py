@@ -22,11 +22,13 @@ random_state=seed)`` against ``umap.UMAP(n_components=k, n_neighbors=15,
 min_dist=0.0)`` at its fastest (not seeded, so parallel, after untimed
 warm-up fits on 5,000 and 1,000 rows), k the number of classes, over the data sets of
 ``panel.py``: digits (float32 and float64), mnist10k, MNIST grown to 30,000
-and 100,000 rows, and the synthetic loops, shells, roll_bands, blobs and
-tree; seeds 0 and 1. Per set and seed: the NMI of KMeans(k) on the fitted
-rows' codes and the fit times. It writes ``panel.json`` (after every case, so
-an interrupted run keeps what it did) and ``panel_scaling.png`` (NMI and fit
-time against the rows of MNIST grown: 10,000, 30,000, 100,000, seed 0).
+and 100,000 rows, the synthetic loops, shells, roll_bands, blobs, tree,
+moons and circles, the loops, tree and roll_bands grown to 20,000 rows, and
+the iris, wine and breast-cancer tables; seeds 0 and 1. Per set and seed:
+the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
+``panel.json`` (after every case, so an interrupted run keeps what it did)
+and ``panel_scaling.png`` (NMI and fit time against the rows of MNIST grown:
+10,000, 30,000, 100,000, seed 0).
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands and the tree
 (float32, seeds 0 to 3), the graph's layout by skae's full-batch epochs, by
@@ -416,6 +418,9 @@ PANEL_SETS = (
     ("iris", "float32"),
     ("wine", "float32"),
     ("breast_cancer", "float32"),
+    ("loops_20000", "float32"),
+    ("tree_20000", "float32"),
+    ("roll_bands_20000", "float32"),
     ("mnist_grown_30000", "float32"),
     ("mnist_grown_100000", "float32"),
 )

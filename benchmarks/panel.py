@@ -22,7 +22,8 @@ fixes its array: the same seed gives the same data on every run.
   (:func:`bundled_table`).
 
 :func:`load` returns a set by its name in :data:`PANEL` (``"mnist_grown_N"``
-for ``N`` rows of :func:`mnist_grown`).
+for ``N`` rows of :func:`mnist_grown`, ``"loops_N"`` for the loops grown to
+about ``N`` rows by :func:`sized`, and so for the tree and the rolled sheet).
 """
 
 from functools import partial
@@ -454,13 +455,43 @@ TABLES = {name: partial(bundled_table, name) for name in BUNDLED}
 PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, **TABLES}
 
 
+def sized(name, n_rows, seed=0):
+    """The synthetic set ``name`` grown to about ``n_rows`` rows, the same structure.
+
+    More points on the same rings (:func:`loops`), branches (:func:`tree`) or
+    sheet (:func:`roll_bands`), with the same noise: the rows are denser,
+    the structure and the curl are those of the panel's set.
+
+    Parameters
+    ----------
+    name : {"loops", "tree", "roll_bands"}
+    n_rows : int
+        The rows wanted: the rings and the branches take equal shares of
+        them, rounded down.
+    seed : int, default=0
+
+    Returns
+    -------
+    X : ndarray of shape (about n_rows, 100), float32
+    y : ndarray of shape (about n_rows,), int64
+    """
+    if name == "loops":
+        return loops(seed, per_ring=n_rows // 8)
+    if name == "tree":
+        return tree(seed, per_branch=n_rows // 7)
+    if name == "roll_bands":
+        return roll_bands(seed, n_rows=n_rows)
+    raise ValueError(f"no sized variant of {name!r}; use loops, tree or roll_bands.")
+
+
 def load(name, seed=0):
-    """The set called ``name``: a key of :data:`PANEL`, or ``"mnist_grown_N"``.
+    """The set called ``name``: a key of :data:`PANEL`, ``"mnist_grown_N"`` or ``"<set>_N"``.
 
     Parameters
     ----------
     name : str
-        ``"mnist_grown_30000"`` is ``mnist_grown(30_000, seed)``.
+        ``"mnist_grown_30000"`` is ``mnist_grown(30_000, seed)``;
+        ``"loops_20000"`` is ``sized("loops", 20_000, seed)``.
     seed : int, default=0
         The generator's seed.
 
@@ -471,4 +502,7 @@ def load(name, seed=0):
     """
     if name.startswith("mnist_grown_"):
         return mnist_grown(int(name.rsplit("_", 1)[1]), seed)
+    base, _, rows = name.rpartition("_")
+    if rows.isdigit():
+        return sized(base, int(rows), seed)
     return PANEL[name](seed)

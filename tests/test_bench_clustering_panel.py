@@ -22,6 +22,9 @@ PANEL = (
     "iris",
     "wine",
     "breast_cancer",
+    "loops_20000",
+    "tree_20000",
+    "roll_bands_20000",
     "mnist_grown_30000",
     "mnist_grown_100000",
 )
@@ -68,6 +71,23 @@ def test_panel_quick(tmp_path, run_quick_benchmark):
     text = make_tables().clustering_panel_table(report)
     assert "digits (float64)" in text and "--quick --panel" in text
     assert report["git_commit"] in text
+
+
+def test_sized_sets_grow_the_same_structure(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import numpy as np
+    import panel
+
+    X, y = panel.load("loops_6000")
+    X_panel, y_panel = panel.load("loops")
+    np.testing.assert_array_equal(X, X_panel)
+    np.testing.assert_array_equal(y, y_panel)
+    for name, rows, classes in (("loops", 800, 8), ("tree", 700, 7), ("roll_bands", 800, 5)):
+        X, y = panel.load(f"{name}_{rows}")
+        assert X.shape == (rows, 100) and X.dtype == np.float32
+        assert np.unique(y).size == classes
+    with pytest.raises(ValueError, match="no sized variant of 'shells'"):
+        panel.load("shells_20000")
 
 
 def test_ablations_quick(tmp_path, run_quick_benchmark):

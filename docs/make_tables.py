@@ -651,7 +651,7 @@ def clustering_layouts_table(report):
     for key in dict.fromkeys((r["dataset"], r["graph"]) for r in report["rows"]):
         rs = [r for r in report["rows"] if (r["dataset"], r["graph"]) == key]
         cells = []
-        for m in methods:
+        for m in ("start", *methods):
             values = [r[f"{m}_nmi"] for r in rs]
             spread = f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else ""
             cells.append(f"{_mean(rs, f'{m}_nmi'):.3f}{spread}")
@@ -665,6 +665,7 @@ def clustering_layouts_table(report):
             "data set",
             "rows",
             "graph on",
+            "the spectral start",
             *(report["methods"][m] for m in methods),
             "median seconds (in that order)",
         ],

@@ -183,16 +183,18 @@ def test_scale_progress_lines_carry_the_seconds():
 def test_layouts_quick(tmp_path, run_quick_benchmark):
     pytest.importorskip("umap")
     out = run_quick_benchmark("bench_clustering.py", "--layouts", "--out", str(tmp_path)).stdout
-    assert "| data set | graph on | skae's epochs (full-batch, NumPy) |" in out
+    assert "| data set | graph on | the spectral start | skae's epochs (full-batch" in out
     report = json.loads((tmp_path / "layouts.json").read_text())
     assert report["quick"] and report["seeds"] == [0]
-    sets = ["digits", "mnist10k", "loops", "roll_bands", "tree"]
+    sets = ["digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000"]
     assert [(r["dataset"], r["graph"]) for r in report["rows"]] == [
         (name, graph) for name in sets for graph in ("components", "features")
     ]
     for r in report["rows"]:
         assert r["n_rows"] == 300 and r["n_epochs"] == 500
+        assert 0 <= r["start_nmi"] <= 1
         for method in ("skae", "skae_long", "umap"):
             assert 0 <= r[f"{method}_nmi"] <= 1 and r[f"{method}_seconds"] > 0
     text = make_tables().clustering_layouts_table(report)
     assert "--quick --layouts" in text and "3 times as many" in text
+    assert "     - the spectral start\n" in text

@@ -653,7 +653,8 @@ def clustering_layouts_table(report):
         cells = []
         for m in ("start", *methods):
             values = [r[f"{m}_nmi"] for r in rs]
-            spread = f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else ""
+            low, high = f"{min(values):.3f}", f"{max(values):.3f}"
+            spread = f" ({low}-{high})" if low != high else ""
             cells.append(f"{_mean(rs, f'{m}_nmi'):.3f}{spread}")
         seconds = " / ".join(
             f"{statistics.median(r[f'{m}_seconds'] for r in rs):.1f}" for m in methods
@@ -667,7 +668,7 @@ def clustering_layouts_table(report):
             "graph on",
             "the spectral start",
             *(report["methods"][m] for m in methods),
-            "median seconds (in that order)",
+            "median seconds of the three epochs columns (in that order)",
         ],
         rows,
     )

@@ -30,13 +30,14 @@ the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
 and ``panel_scaling.png`` (NMI and fit time against the rows of MNIST grown:
 10,000, 30,000, 100,000, seed 0).
 
-``--layouts``: on the digits, mnist10k, the loops, roll_bands and the tree
-(float32, seeds 0 to 3), the graph's layout by skae's full-batch epochs, by
-three times as many of them, and by umap-learn's own sequential ones
-(``umap.layouts``, not in parallel), from the same graph and start, the graph
-built on the top 30 principal components (as the estimator builds it) and on
-all features (as umap-learn builds it): the NMI of KMeans(k) on each, and
-its time. It writes ``layouts.json``.
+``--layouts``: on the digits, mnist10k, the loops, roll_bands, the tree and
+the loops grown to 20,000 rows (float32, seeds 0 to 3), the graph's layout by
+skae's full-batch epochs, by three times as many of them, and by umap-learn's
+own sequential ones (``umap.layouts``, not in parallel), from the same graph
+and start, the graph built on the top 30 principal components (as the
+estimator builds it) and on all features (as umap-learn builds it): the NMI
+of KMeans(k) on the start and on each layout, and each layout's time. It
+writes ``layouts.json``.
 
 ``--ablations``: on mnist10k, the digits, the loops, roll_bands, the blobs
 and the tree (float32, seed 0), the autoencoder with its defaults, with

@@ -73,6 +73,55 @@ def test_panel_quick(tmp_path, run_quick_benchmark):
     assert report["git_commit"] in text
 
 
+def test_spread_table_gives_means_ranges_and_differences():
+    environment = {"cores": 2, "python": "3.11", "skae": "0.1"}
+    rows = [
+        {
+            "label": "loops",
+            "n_rows": 6000,
+            "skae_nmi": skae,
+            "umap_nmi": umap,
+            "fit_time_ratio": ratio,
+            "load_1min_skae": 1.0,
+            "load_1min_umap": 1.2,
+        }
+        for skae, umap, ratio in ((0.70, 0.80, 1.0), (0.72, 0.78, 3.0), (0.74, 0.79, 2.0))
+    ] + [
+        {
+            "label": "digits",
+            "n_rows": 1797,
+            "skae_nmi": skae,
+            "umap_nmi": umap,
+            "fit_time_ratio": 0.5,
+            "load_1min_skae": 1.0,
+            "load_1min_umap": 1.0,
+        }
+        for skae, umap in ((0.9061, 0.9062), (0.9050, 0.9051), (0.9040, 0.9041))
+    ]
+    report = {
+        "seeds": [0, 1, 2],
+        "rows": rows,
+        "environment": environment,
+        "total_seconds": 300.0,
+        "command": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2",
+        "git_commit": "abc1234",
+        "load_average_start": [0.5, 0.5, 0.5],
+        "load_average_end": [1.5, 1.5, 1.5],
+    }
+    text = make_tables().clustering_spread_table(report)
+    loops = text.split("   * - loops\n")[1].split("   * - digits\n")[0].splitlines()
+    assert [cell.strip() for cell in loops] == [
+        "- 6,000",
+        "- 0.720 (0.700-0.740)",
+        "- 0.790 (0.780-0.800)",
+        "- -0.070",
+        "- 2.00",
+    ]
+    assert "- 0.000\n" in text.split("   * - digits\n")[1]
+    assert "seeds 0 to 2" in text and "UMAP NMI, 3 runs" in text
+    assert "--panel --seeds 0,1,2" in text and "abc1234" in text
+
+
 def test_sized_sets_grow_the_same_structure(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import numpy as np

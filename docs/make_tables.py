@@ -560,13 +560,18 @@ def _run_line(report, loads=()):
     )
 
 
+def _by_label(rows):
+    """The panel's rows grouped by the set's label, in the order of the run."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["label"], []).append(r)
+    return groups
+
+
 def clustering_panel_table(report):
     """The panel: per set, the NMI and fit time of each seed, skae beside UMAP."""
-    groups = {}
-    for r in report["rows"]:
-        groups.setdefault(r["label"], []).append(r)
     rows = []
-    for label, rs in groups.items():
+    for label, rs in _by_label(report["rows"]).items():
         rows.append(
             [
                 label,
@@ -661,11 +666,8 @@ def _difference(value):
 
 def clustering_spread_table(report):
     """The panel repeated: per set, skae's seeds and UMAP's runs as a mean and a range."""
-    groups = {}
-    for r in report["rows"]:
-        groups.setdefault(r["label"], []).append(r)
     rows = []
-    for label, rs in groups.items():
+    for label, rs in _by_label(report["rows"]).items():
         skae = [r["skae_nmi"] for r in rs]
         umap = [r["umap_nmi"] for r in rs if r.get("umap_nmi") is not None]
         rows.append(

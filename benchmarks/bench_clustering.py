@@ -28,7 +28,8 @@ the iris, wine and breast-cancer tables; seeds 0 and 1. Per set and seed:
 the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
 ``panel.json`` (after every case, so an interrupted run keeps what it did)
 and ``panel_scaling.png`` (NMI and fit time against the rows of MNIST grown:
-10,000, 30,000, 100,000, seed 0).
+10,000, 30,000, 100,000, seed 0; when ``--datasets`` leaves at least two of
+those sizes).
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands, the tree and
 the loops grown to 20,000 rows (float32, seeds 0 to 3), the graph's layout by
@@ -678,7 +679,7 @@ def run_panel(args, out, log):
     report.update(_run_facts(args, started, load_start, commit), complete=True)
     _write_json(report, path)
     paths = [path]
-    if not args.no_figures and report["scaling"]:
+    if not args.no_figures and len(report["scaling"]) > 1:  # a curve needs two sizes
         paths.append(panel_figure(report, out))
     return report, paths
 

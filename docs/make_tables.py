@@ -31,7 +31,7 @@ results file                             written by
                                          ``--out docs/results/clustering``
 ``results/clustering/layouts.json``      ``python benchmarks/bench_clustering.py --layouts``
                                          ``--out docs/results/clustering``
-``results/clustering/spread/``          the ``--panel`` command above on eight sets, seeds 0 to 4,
+``results/clustering/spread/``          the ``--panel`` command above on eleven sets, seeds 0 to 4,
                                          ``--out docs/results/clustering/spread`` (``panel.json``)
 ``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
                                          ``--out docs/results/clustering``
@@ -77,9 +77,9 @@ COMMANDS = {
     "clustering_transform": "python benchmarks/bench_transform.py --out docs/results/clustering",
     "clustering_layouts": "python benchmarks/bench_clustering.py --layouts "
     "--out docs/results/clustering",
-    "clustering_spread": "python benchmarks/bench_clustering.py --panel "
-    "--datasets digits,mnist10k,loops,tree,wine,loops_20000,tree_20000,roll_bands_20000 "
-    "--seeds 0,1,2,3,4 --out docs/results/clustering/spread",
+    "clustering_spread": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2,3,4 "
+    "--datasets digits,mnist10k,loops,blobs,tree,iris,wine,breast_cancer,"
+    "loops_20000,tree_20000,roll_bands_20000 --out docs/results/clustering/spread",
 }
 CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
 

@@ -681,7 +681,9 @@ def clustering_spread_table(report):
             ]
         )
     n = len(report["seeds"])
-    seeds = f"{report['seeds'][0]} to {report['seeds'][-1]}"
+    first, last = report["seeds"][0], report["seeds"][-1]
+    consecutive = report["seeds"] == list(range(first, last + 1))
+    seeds = f"{first} to {last}" if consecutive else "/".join(map(str, report["seeds"]))
     text = table(
         [
             "data set",

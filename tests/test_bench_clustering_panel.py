@@ -120,6 +120,8 @@ def test_spread_table_gives_means_ranges_and_differences():
     assert "- 0.000\n" in text.split("   * - digits\n")[1]
     assert "seeds 0 to 2" in text and "UMAP NMI, 3 runs" in text
     assert "--panel --seeds 0,1,2" in text and "abc1234" in text
+    report["seeds"] = [0, 2, 5]
+    assert "seeds 0/2/5" in make_tables().clustering_spread_table(report)
 
 
 def test_sized_sets_grow_the_same_structure(monkeypatch):

@@ -655,8 +655,9 @@ def clustering_scale_figure():
 
 
 def _mean_range(values):
-    """``mean (lowest-highest)`` of NMI values."""
-    return f"{statistics.mean(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+    """``mean (lowest-highest)`` of NMI values; the mean alone where they all agree."""
+    low, high = f"{min(values):.3f}", f"{max(values):.3f}"
+    return f"{statistics.mean(values):.3f}" + (f" ({low}-{high})" if low != high else "")
 
 
 def _difference(value):
@@ -700,7 +701,8 @@ def clustering_spread_table(report):
     return (
         f"{text}\n{_run_line(report, loads)} The panel's fits and scoring, {n} times per set: "
         "skae with ``random_state`` set to each seed, UMAP not seeded (so parallel), one run "
-        "beside each of skae's fits. Mean NMI (lowest-highest).\n"
+        "beside each of skae's fits. Mean NMI (lowest-highest; the mean alone where all runs "
+        "agree).\n"
     )
 
 
@@ -710,12 +712,7 @@ def clustering_layouts_table(report):
     rows = []
     for key in dict.fromkeys((r["dataset"], r["graph"]) for r in report["rows"]):
         rs = [r for r in report["rows"] if (r["dataset"], r["graph"]) == key]
-        cells = []
-        for m in ("start", *methods):
-            values = [r[f"{m}_nmi"] for r in rs]
-            low, high = f"{min(values):.3f}", f"{max(values):.3f}"
-            spread = f" ({low}-{high})" if low != high else ""
-            cells.append(f"{_mean(rs, f'{m}_nmi'):.3f}{spread}")
+        cells = [_mean_range([r[f"{m}_nmi"] for r in rs]) for m in ("start", *methods)]
         seconds = " / ".join(
             f"{statistics.median(r[f'{m}_seconds'] for r in rs):.1f}" for m in methods
         )

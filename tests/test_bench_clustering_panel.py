@@ -121,7 +121,11 @@ def test_spread_table_gives_means_ranges_and_differences():
     assert "seeds 0 to 2" in text and "UMAP NMI, 3 runs" in text
     assert "--panel --seeds 0,1,2" in text and "abc1234" in text
     report["seeds"] = [0, 2, 5]
-    assert "seeds 0/2/5" in make_tables().clustering_spread_table(report)
+    for r in rows[:3]:
+        r["umap_nmi"] = 0.79
+    text = make_tables().clustering_spread_table(report)
+    assert "seeds 0/2/5" in text
+    assert "     - 0.790\n" in text  # no range where the runs agree
 
 
 def test_sized_sets_grow_the_same_structure(monkeypatch):

@@ -15,7 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._base import BaseAutoencoder
-from ._compat import Interval, StrOptions
+from ._compat import Interval, StrOptions, _openmp_effective_n_threads
 from ._data import principal_axes, weighted_moments
 from ._fitting import TrainingPlan
 from ._graph_term import (
@@ -118,18 +118,21 @@ class AutoencoderTransformer(BaseAutoencoder):
         linked to its ``k - 1`` nearest others), measured on their top 30
         principal components, and laid out in ``n_components`` dimensions as
         umap-learn lays it out (a spectral start, then 500 epochs up to 10,000
-        rows and 200 beyond). Then the network learns that layout: the loss
-        adds ``neighbor_weight`` times the mean squared distance of each row's
-        code to its position in the layout, which new rows then reach through
-        the encoder. The network's linear path starts at the least-squares map
-        from the rows' top principal components to the layout, and training
-        runs ``n_epochs`` epochs with the step size decaying linearly to zero,
-        on inputs with Gaussian noise (``noise="auto"``); ``max_iter``,
-        ``tol``, ``n_iter_no_change`` and ``early_stopping`` do not apply, and
-        there is no ``partial_fit``. ``sample_weight`` weighs the rows'
-        reconstruction; the graph treats the rows alike, leaving out those of
-        zero weight. ``transform`` and ``inverse_transform`` are unchanged.
-        See :ref:`clustering`.
+        rows and 200 beyond; from 10,000 rows up the epochs run on as many
+        threads as scikit-learn's OpenMP code, see ``OMP_NUM_THREADS`` and
+        threadpoolctl, and give the same layout on any number). Then the
+        network learns that layout: the loss adds ``neighbor_weight`` times
+        the mean squared distance of each row's code to its position in the
+        layout, which new rows then reach through the encoder. The network's
+        linear path starts at the least-squares map from the rows' top
+        principal components to the layout, and training runs ``n_epochs``
+        epochs with the step size decaying linearly to zero, on inputs with
+        Gaussian noise (``noise="auto"``); ``max_iter``, ``tol``,
+        ``n_iter_no_change`` and ``early_stopping`` do not apply, and there is
+        no ``partial_fit``. ``sample_weight`` weighs the rows' reconstruction;
+        the graph treats the rows alike, leaving out those of zero weight.
+        ``transform`` and ``inverse_transform`` are unchanged. See
+        :ref:`clustering`.
 
     neighbor_weight : float, default=0.5
         Weight of the distance to the layout (a mean over rows and code
@@ -538,6 +541,7 @@ class AutoencoderTransformer(BaseAutoencoder):
             sample_weight=sample_weight,
             dtype=state.theta.dtype,
             verbose=self.verbose,
+            n_threads=_openmp_effective_n_threads(),
         )
         if start:
             if not state.network.loss.standardizes:

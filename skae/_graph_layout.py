@@ -21,10 +21,15 @@ then learns them (:class:`~skae._graph_term.LayoutTargetTerm`).
   graph, ``C @ Y - rowsum(C) * Y``; nothing is scattered, so a seed gives
   the same layout bit for bit.
 
-All in float32, like umap-learn's layout.
+All in float32, like umap-learn's layout. The epochs run on threads, each
+on its share of the rows (:func:`layout_parts`); the layout does not depend
+on how many.
 """
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,6 +41,7 @@ __all__ = [
     "default_layout_epochs",
     "graph_layout",
     "graph_memory",
+    "layout_parts",
     "layout_start",
     "optimize_layout",
     "spectral_start",
@@ -48,6 +54,7 @@ NEGATIVES_PER_ROW = 5  # uniform negatives drawn per row and epoch
 CLIP = 4.0  # umap-learn's clip of each coordinate of a repulsive step
 MAX_ALPHA = 0.5  # the step 1 - epoch / n_epochs is capped at this
 D2_FLOOR = 1e-12  # squared distances below this count as this (duplicates)
+MIN_ROWS_PER_THREAD = 5_000  # fewer rows per thread: the epochs run on fewer threads
 
 
 def default_layout_epochs(n_rows):
@@ -88,9 +95,7 @@ def _one_blas_thread():
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency of scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
+        return nullcontext()
     return threadpool_limits(1)
 
 
@@ -255,9 +260,16 @@ def _pruned(graph, n_epochs):
 
 
 class _LayoutSteps:
-    """The epochs' constants and buffers for one graph (float32 throughout)."""
+    """The epochs' constants and buffers for one graph (float32 throughout).
 
-    def __init__(self, graph, dim, a, b, negative_sample_rate, negatives_per_row):
+    The rows are cut into ``n_parts`` ranges of consecutive rows, and the
+    edges by the range of their first row. Each part's work is the same
+    arithmetic whether the parts run one after the other or at once, on
+    threads (NumPy and SciPy release the GIL in these loops), so the number
+    of parts never changes a result.
+    """
+
+    def __init__(self, graph, dim, a, b, negative_sample_rate, negatives_per_row, n_parts=1):
         n = graph.shape[0]
         self.n, self.m = n, negatives_per_row
         largest = graph.data.max() if graph.nnz else 1.0
@@ -277,9 +289,17 @@ class _LayoutSteps:
         self.edge_weight = (upper.data * (2.0 * 2 * a * b / largest)).astype(np.float32)
         degree = np.asarray(graph.sum(axis=1), dtype=np.float64).ravel() / largest
         self.negative_weight = (negative_sample_rate * degree / max(self.m, 1)).astype(np.float32)
-        self.coefficients = sp.csr_matrix(
+        coefficients = sp.csr_matrix(
             (np.empty(numbered.nnz, np.float32), numbered.indices, numbered.indptr), shape=(n, n)
         )
+        bounds = np.linspace(0, n, max(1, min(n_parts, n)) + 1).astype(np.intp)
+        self.parts = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        edge_bounds = np.searchsorted(self.heads, bounds)  # heads ascend
+        self.edge_parts = [slice(lo, hi) for lo, hi in zip(edge_bounds[:-1], edge_bounds[1:])]
+        indptr = numbered.indptr
+        self.entry_parts = [slice(indptr[p.start], indptr[p.stop]) for p in self.parts]
+        # each part's rows of the coefficients, refilled every epoch
+        self.coefficients = [coefficients[rows] for rows in self.parts]
         self.diff = np.empty((n_edges, dim), np.float32)
         self.head_rows = np.empty((n_edges, dim), np.float32)
         self.d2 = np.empty(n_edges, np.float32)
@@ -287,13 +307,15 @@ class _LayoutSteps:
         self.a, self.b = np.float32(a), np.float32(b)
         self.row = np.dtype((np.void, 4 * dim))  # a row as one item: a faster take
 
-    def attraction(self, Y):
-        """``sum_j 2 w_ij c_att(d_ij) (y_j - y_i)``, as ``C @ Y - rowsum(C) * Y``."""
-        diff, d2, c = self.diff, self.d2, self.c
+    def edge_coefficients(self, Y, part):
+        """``2 w_ij c_att(d_ij)`` of the edges of one part, into ``self.c``."""
+        edges = self.edge_parts[part]
+        diff, d2, c = self.diff[edges], self.d2[edges], self.c[edges]
         rows = Y.view(self.row).ravel()
-        np.take(rows, self.tails, out=diff.view(self.row).ravel())
-        np.take(rows, self.heads, out=self.head_rows.view(self.row).ravel())
-        diff -= self.head_rows
+        np.take(rows, self.tails[edges], out=diff.view(self.row).ravel())
+        head_rows = self.head_rows[edges]
+        np.take(rows, self.heads[edges], out=head_rows.view(self.row).ravel())
+        diff -= head_rows
         np.einsum("ij,ij->i", diff, diff, out=d2)
         # 2 * 2ab w d2^(b-1) / (1 + a d2^b) = 2 * 2ab w / (d2^(1-b) + a d2)
         np.maximum(d2, D2_FLOOR, out=d2)
@@ -302,25 +324,33 @@ class _LayoutSteps:
         np.exp(c, out=c)
         d2 *= self.a
         c += d2
-        np.divide(self.edge_weight, c, out=c)
-        C = self.coefficients
-        np.take(c, self.edge_of_entry, out=C.data)
+        np.divide(self.edge_weight[edges], c, out=c)
+
+    def attraction_rows(self, Y, part):
+        """``sum_j 2 w_ij c_att(d_ij) (y_j - y_i)`` for the rows of one part.
+
+        As ``C @ Y - rowsum(C) * Y``, once every part's edge coefficients are in.
+        """
+        C = self.coefficients[part]
+        np.take(self.c, self.edge_of_entry[self.entry_parts[part]], out=C.data)
         step = C @ Y
-        step -= np.asarray(C.sum(axis=1), dtype=np.float32) * Y
+        step -= np.asarray(C.sum(axis=1), dtype=np.float32) * Y[self.parts[part]]
         return step
 
-    def repulsion(self, Y, rng):
-        """``(m_neg deg_i / m) sum_r clip(c_rep(d_ir) (y_i - y_r), -4, 4)``.
+    def repulsion_rows(self, Y, others, part):
+        """``(m_neg deg_i / m) sum_r clip(c_rep(d_ir) (y_i - y_r), -4, 4)`` for one part.
 
+        ``others`` holds ``m`` negatives for every row, all rows' in a row.
         The clip binds only for close pairs (``c_rep * d > 4``); those few are
         summed apart.
         """
-        n, m, dim = self.n, self.m, Y.shape[1]
+        rows, m, dim = self.parts[part], self.m, Y.shape[1]
+        n = rows.stop - rows.start
         if m == 0:
-            return np.zeros_like(Y)
-        others = rng.integers(0, n, size=n * m)
-        diff = np.take(Y.view(self.row).ravel(), others).view(np.float32).reshape(n, m, dim)
-        np.subtract(Y[:, None, :], diff, out=diff)
+            return np.zeros((n, dim), np.float32)
+        mine = others[rows.start * m : rows.stop * m]
+        diff = np.take(Y.view(self.row).ravel(), mine).view(np.float32).reshape(n, m, dim)
+        np.subtract(Y[rows, None, :], diff, out=diff)
         d2 = np.einsum("ijk,ijk->ij", diff, diff)
         p = np.maximum(d2, D2_FLOOR)
         np.log(p, out=p)
@@ -333,33 +363,94 @@ class _LayoutSteps:
         r[d2 <= 0.0] = 0.0  # the row itself, or a duplicate
         clipped = r * r * d2 > np.float32(CLIP * CLIP)
         c = np.where(clipped, np.float32(0.0), r)
-        c *= self.negative_weight[:, None]
+        weight = self.negative_weight[rows]
+        c *= weight[:, None]
         step = np.einsum("ijk,ij->ik", diff, c)
         if clipped.any():
-            rows, cols = np.nonzero(clipped)
-            part = r[rows, cols, None] * diff[rows, cols]
-            np.clip(part, -CLIP, CLIP, out=part)
-            part *= self.negative_weight[rows, None]
+            near, cols = np.nonzero(clipped)
+            close = r[near, cols, None] * diff[near, cols]
+            np.clip(close, -CLIP, CLIP, out=close)
+            close *= weight[near, None]
             for d in range(dim):
-                step[:, d] += np.bincount(rows, weights=part[:, d], minlength=n).astype(np.float32)
+                step[:, d] += np.bincount(near, weights=close[:, d], minlength=n).astype(np.float32)
         return step
 
+    def draw_negatives(self, rng):
+        """``m`` uniform negatives for every row, drawn at once."""
+        return rng.integers(0, self.n, size=self.n * self.m)
 
-def optimize_layout(graph, Y, n_epochs, a, b, negative_sample_rate, seed, log=None):
+    def attraction(self, Y):
+        """The attraction of every row (all parts, one after the other)."""
+        for part in range(len(self.parts)):
+            self.edge_coefficients(Y, part)
+        return np.vstack([self.attraction_rows(Y, part) for part in range(len(self.parts))])
+
+    def repulsion(self, Y, rng):
+        """The repulsion of every row from negatives drawn with ``rng``."""
+        others = self.draw_negatives(rng)
+        return np.vstack([self.repulsion_rows(Y, others, part) for part in range(len(self.parts))])
+
+    def step(self, Y, rng, out, run_parts):
+        """One epoch's step of every row into ``out``: attraction plus repulsion.
+
+        ``run_parts(work)`` calls ``work(part)`` for every part and returns
+        when all have returned.
+        """
+
+        def rows_step(part):
+            step = self.attraction_rows(Y, part)
+            step += self.repulsion_rows(Y, others, part)
+            out[self.parts[part]] = step
+
+        run_parts(partial(self.edge_coefficients, Y))
+        others = self.draw_negatives(rng)
+        run_parts(rows_step)
+        return out
+
+
+def _parts_runner(pool, n_parts):
+    """``run_parts`` for :meth:`_LayoutSteps.step`: part 0 here, the others on ``pool``."""
+
+    def run_parts(work):
+        pending = [pool.submit(work, part) for part in range(1, n_parts)] if pool else []
+        work(0)
+        for future in pending:
+            future.result()
+
+    return run_parts
+
+
+def layout_parts(n_rows, n_threads):
+    """How many parts, one per thread, the epochs of ``n_rows`` rows are cut into.
+
+    Each thread gets at least ``MIN_ROWS_PER_THREAD`` rows: below that, the
+    threads cost more than they save.
+    """
+    return max(1, min(n_threads, n_rows // MIN_ROWS_PER_THREAD))
+
+
+def optimize_layout(graph, Y, n_epochs, a, b, negative_sample_rate, seed, log=None, n_threads=1):
     """UMAP's epochs on ``Y`` (float32, changed in place and returned).
 
     ``graph`` is pruned float32 CSR (:func:`_pruned`); ``seed`` seeds the
-    negatives; ``log(epoch)`` is called after each epoch if given.
+    negatives; ``log(epoch)`` is called after each epoch if given. The epochs
+    run on up to ``n_threads`` threads (:func:`layout_parts`); the result is
+    the same bit for bit on any number of them.
     """
     rng = np.random.default_rng(seed)
-    steps = _LayoutSteps(graph, Y.shape[1], a, b, negative_sample_rate, NEGATIVES_PER_ROW)
-    for epoch in range(n_epochs):
-        step = steps.attraction(Y)
-        step += steps.repulsion(Y, rng)
-        step *= np.float32(min(1.0 - epoch / n_epochs, MAX_ALPHA))
-        Y += step
-        if log is not None:
-            log(epoch)
+    n_parts = layout_parts(Y.shape[0], n_threads)
+    steps = _LayoutSteps(
+        graph, Y.shape[1], a, b, negative_sample_rate, NEGATIVES_PER_ROW, n_parts=n_parts
+    )
+    step = np.empty_like(Y)
+    with ThreadPoolExecutor(n_parts - 1) if n_parts > 1 else nullcontext() as pool:
+        run_parts = _parts_runner(pool, len(steps.parts))
+        for epoch in range(n_epochs):
+            steps.step(Y, rng, step, run_parts)
+            step *= np.float32(min(1.0 - epoch / n_epochs, MAX_ALPHA))
+            Y += step
+            if log is not None:
+                log(epoch)
     return Y
 
 
@@ -379,7 +470,7 @@ def layout_start(graph, dim, rng, data, verbose=0):
     return pruned, Y, n_epochs, seed
 
 
-def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
+def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0, n_threads=1):
     """The ``(n_rows, dim)`` float32 layout of a symmetric fuzzy graph.
 
     Parameters
@@ -396,6 +487,9 @@ def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
         The rows the graph was built on (see :func:`spectral_start`).
     verbose : int
         Report the phases (and, above 1, every epoch).
+    n_threads : int
+        Threads the epochs may use (:func:`optimize_layout`); the layout does
+        not depend on it.
     """
     pruned, Y, n_epochs, seed = layout_start(graph, dim, rng, data, verbose)
     if verbose:
@@ -408,4 +502,4 @@ def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0):
             if (epoch + 1) % every == 0:
                 print(f"Graph layout: epoch {epoch + 1}/{n_epochs}", flush=True)
 
-    return optimize_layout(pruned, Y, n_epochs, a, b, negative_sample_rate, seed, log)
+    return optimize_layout(pruned, Y, n_epochs, a, b, negative_sample_rate, seed, log, n_threads)

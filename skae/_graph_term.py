@@ -72,6 +72,7 @@ def layout_targets(
     sample_weight=None,
     dtype=np.float64,
     verbose=0,
+    n_threads=1,
 ):
     """The first stage: the layout of the rows' neighbour graph, as targets for the codes.
 
@@ -81,7 +82,8 @@ def layout_targets(
     laid out in ``n_components`` dimensions as umap-learn lays it out
     (:func:`~skae._graph_layout.graph_layout`, similarity curve ``a, b``), and
     centred and scaled (:func:`scaled_targets`). Before any of that work, a
-    graph that would not fit in the memory available is refused.
+    graph that would not fit in the memory available is refused. The layout's
+    epochs may use ``n_threads`` threads; the targets do not depend on it.
 
     Returns
     -------
@@ -114,7 +116,15 @@ def layout_targets(
         verbose=verbose,
     )
     layout = graph_layout(
-        graph, n_components, a, b, negative_sample_rate, rng, features, verbose=verbose
+        graph,
+        n_components,
+        a,
+        b,
+        negative_sample_rate,
+        rng,
+        features,
+        verbose=verbose,
+        n_threads=n_threads,
     )
     targets = np.zeros((X.shape[0], n_components), dtype=dtype)
     targets[rows] = scaled_targets(layout)

@@ -1,5 +1,6 @@
 """The neighbour-graph term: neighbours, UMAP's fuzzy graph, its layout, the estimator."""
 
+import inspect
 import pickle
 import warnings
 
@@ -12,6 +13,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer
 from skae import _graph_layout as graph_layout
+from skae._compat import _openmp_effective_n_threads
 from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
@@ -150,14 +152,17 @@ def test_ab_params_follow_min_dist():
 # ----------------------------------------------------------------- the layout
 
 
-def test_layout_steps_against_a_direct_formula():
+@pytest.mark.parametrize("n_parts", [1, 3])
+def test_layout_steps_against_a_direct_formula(n_parts):
     """One epoch's attraction, and its repulsion replayed with the same negatives."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
     graph = _pruned(fuzzy_graph(*nearest_neighbors(X, 5), 6), 200)
     Y = rng.normal(size=(30, 2)).astype(np.float32)
     a, b = find_ab_params(1.0, 0.0)
-    steps = _LayoutSteps(graph, 2, a, b, negative_sample_rate=5, negatives_per_row=3)
+    steps = _LayoutSteps(
+        graph, 2, a, b, negative_sample_rate=5, negatives_per_row=3, n_parts=n_parts
+    )
     W = graph.toarray() / graph.data.max()
     d2 = np.maximum(((Y[:, None] - Y[None]) ** 2).sum(axis=2), 1e-12)
     c_att = 2 * a * b * d2 ** (b - 1) / (1 + a * d2**b)
@@ -221,6 +226,23 @@ def test_layout_separates_clusters_and_repeats_bit_for_bit(blobs):
     truth = KMeans(4, n_init=10, random_state=0).fit_predict(blobs)
     found = KMeans(4, n_init=10, random_state=0).fit_predict(first)
     assert normalized_mutual_info_score(truth, found) > 0.95
+
+
+def test_layout_is_the_same_bit_for_bit_on_any_number_of_threads(blobs, monkeypatch):
+    monkeypatch.setattr(graph_layout, "MIN_ROWS_PER_THREAD", 10)
+    graph = _pruned(fuzzy_graph(*nearest_neighbors(blobs, 9), 10), 200)
+    a, b = find_ab_params(1.0, 0.0)
+    start = spectral_start(graph, 2, np.random.RandomState(0), blobs)
+    one, three = (optimize_layout(graph, start.copy(), 50, a, b, 5, 3, n_threads=t) for t in (1, 3))
+    np.testing.assert_array_equal(one, three)
+
+
+def test_layout_threads_get_enough_rows_each():
+    rows = graph_layout.MIN_ROWS_PER_THREAD
+    assert graph_layout.layout_parts(rows - 1, 8) == 1
+    assert graph_layout.layout_parts(2 * rows, 8) == 2
+    assert graph_layout.layout_parts(100 * rows, 8) == 8
+    assert graph_layout.layout_parts(100 * rows, 1) == 1
 
 
 # ---------------------------------------------------------- the term on codes
@@ -348,6 +370,28 @@ def test_same_random_state_same_codes(digits):
     X = digits[0][:200]
     a, b = (graph_model().fit(X).transform(X) for _ in range(2))
     np.testing.assert_array_equal(a, b)
+
+
+def test_same_codes_whatever_the_threads(digits, monkeypatch):
+    """The layout's threads follow scikit-learn's OpenMP limit and change no code."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(graph_layout, "MIN_ROWS_PER_THREAD", 20)  # threads even on 200 rows
+    calls = []
+    original = graph_layout.optimize_layout
+
+    def spy(*args, **kwargs):
+        calls.append(inspect.signature(original).bind(*args, **kwargs).arguments["n_threads"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(graph_layout, "optimize_layout", spy)
+    X = digits[0][:200]
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        one = graph_model().fit_transform(X)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="openmp"):
+        two = graph_model().fit_transform(X)
+        allowed = _openmp_effective_n_threads()  # 1 on a machine of one core
+    np.testing.assert_array_equal(one, two)
+    assert calls == [1, allowed]
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,18 @@
 """NumPy kernel choices of the core, timed side by side.
 
-Two choices in skae's core rest on how NumPy's kernels perform, not on
+Three choices in skae's core rest on how NumPy's kernels perform, not on
 arithmetic, so they are measured here rather than asserted:
 
 1. relu in float32 (``skae/_activations.py``): ``np.maximum(Z, 0)`` against
    ``np.maximum(Z, zero_row)``, a row of zeros broadcast over the batch.
 2. the squared error's sum (``skae/_losses.py``): ``np.einsum("ij,ij->", D,
    D)`` against ``np.vdot(D, D)`` (a BLAS dot product).
+3. the graph layout's epochs (``skae/_graph_layout.py``) on one thread
+   against ``--threads`` threads, on the fuzzy graph (15 neighbours) of
+   Gaussian blobs in 30-D (20 centres), 10-D layout, ``--layout-rows`` rows:
+   milliseconds per epoch (``--layout-epochs`` epochs per call). Below
+   ``MIN_ROWS_PER_THREAD`` rows a thread, the epochs use fewer threads, so
+   the two may be the same work. The layouts are checked equal bit for bit.
 
 Each pair runs alternately on the same arrays, ``--repeats`` times; the table
 gives the median microseconds per call and the median of the per-repeat
@@ -14,7 +20,8 @@ ratios. relu works in place, so each call first restores ``Z`` by a copy,
 which is timed in the same rotation and taken off. One BLAS thread
 (threadpoolctl), as in ``bench_speed.py``.
 
-Usage: ``python benchmarks/bench_kernels.py [--repeats 15] [--rows 512]``
+Usage: ``python benchmarks/bench_kernels.py [--repeats 15] [--rows 512] [--threads 2]
+[--layout-rows 5000,10000,30000,100000] [--layout-epochs 20]``
 """
 
 import argparse
@@ -22,7 +29,11 @@ import statistics
 import time
 
 import numpy as np
+from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
+
+from skae._graph_layout import _pruned, layout_parts, optimize_layout, spectral_start
+from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
 
 
 def timed(function, number):
@@ -85,10 +96,43 @@ def loss_rows(rows, repeats, rng):
         yield (f"sum of squares {np.dtype(dtype).name} {rows}x784", "einsum", s, "vdot", r, ratio)
 
 
+def layout_rows(sizes, threads, epochs, repeats):
+    a, b = find_ab_params(1.0, 0.0)
+    for n_rows in sizes:
+        X, _ = make_blobs(n_rows, n_features=30, centers=20, random_state=0)
+        graph = _pruned(fuzzy_graph(*nearest_neighbors(X, 14), 15), 200)
+        start = spectral_start(graph, 10, np.random.RandomState(0), X)
+        layouts = {}
+
+        def epochs_on(n_threads):
+            def run():
+                layouts[n_threads] = optimize_layout(
+                    graph, start.copy(), epochs, a, b, 5, seed=0, n_threads=n_threads
+                )
+
+            return run
+
+        one, many, ratio = compare(epochs_on(1), epochs_on(threads), repeats, 1)
+        if not np.array_equal(layouts[1], layouts[threads]):
+            raise AssertionError(f"the layouts of {n_rows} rows differ between thread counts")
+        used = layout_parts(n_rows, threads)
+        yield (
+            f"layout epoch, {n_rows} rows, {graph.nnz // 2} edges (ms)",
+            "1 thread",
+            one / 1000 / epochs,
+            f"{threads} threads ({used} used)",
+            many / 1000 / epochs,
+            ratio,
+        )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--rows", type=int, default=512)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--layout-rows", default="5000,10000,30000,100000")
+    parser.add_argument("--layout-epochs", type=int, default=20)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     print(
@@ -104,6 +148,11 @@ def main(argv=None):
         ):
             name, a, ta, b, tb, ratio = row
             print(f"| {name} | `{a}` | {ta:.1f} | `{b}` | {tb:.1f} | {ratio:.2f} |", flush=True)
+    sizes = [int(n) for n in args.layout_rows.split(",") if n]
+    for name, a, ta, b, tb, ratio in layout_rows(
+        sizes, args.threads, args.layout_epochs, args.repeats
+    ):
+        print(f"| {name} | {a} | {ta:.1f} | {b} | {tb:.1f} | {ratio:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -75,16 +75,21 @@ def test_compare_writes_table_json_and_figures(tmp_path):
 def test_bench_kernels_prints_one_row_per_kernel_pair():
     script = COMPARE.parent / "bench_kernels.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--repeats", "2", "--rows", "16"],
+        [
+            sys.executable,
+            str(script),
+            *("--repeats", "2", "--rows", "16"),
+            *("--layout-rows", "300,1200", "--layout-epochs", "2", "--threads", "3"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    rows = [
-        line for line in done.stdout.splitlines() if line.startswith(("| relu", "| sum of squares"))
-    ]
-    assert len(rows) == 2 * 6 + 2
+    prefixes = ("| relu", "| sum of squares", "| layout epoch")
+    rows = [line for line in done.stdout.splitlines() if line.startswith(prefixes)]
+    assert len(rows) == 2 * 6 + 2 + 2
+    assert "3 threads (1 used)" in rows[-1]  # fewer rows than MIN_ROWS_PER_THREAD a thread
     for row in rows:  # kernel, A, A's time, B, B's time, A / B: the numbers parse
         cells = [cell.strip() for cell in row.strip("| ").split("|")]
         assert len(cells) == 6

@@ -118,7 +118,7 @@ class AutoencoderTransformer(BaseAutoencoder):
         linked to its ``k - 1`` nearest others), measured on their top 30
         principal components, and laid out in ``n_components`` dimensions as
         umap-learn lays it out (a spectral start, then 500 epochs up to 10,000
-        rows and 200 beyond; from 10,000 rows up the epochs run on as many
+        rows and 200 beyond; from 8,000 rows up the epochs run on as many
         threads as scikit-learn's OpenMP code, see ``OMP_NUM_THREADS`` and
         threadpoolctl, and give the same layout on any number). Then the
         network learns that layout: the loss adds ``neighbor_weight`` times

@@ -54,7 +54,7 @@ NEGATIVES_PER_ROW = 5  # uniform negatives drawn per row and epoch
 CLIP = 4.0  # umap-learn's clip of each coordinate of a repulsive step
 MAX_ALPHA = 0.5  # the step 1 - epoch / n_epochs is capped at this
 D2_FLOOR = 1e-12  # squared distances below this count as this (duplicates)
-MIN_ROWS_PER_THREAD = 5_000  # fewer rows per thread: the epochs run on fewer threads
+MIN_ROWS_PER_THREAD = 4_000  # fewer rows per thread: the epochs run on fewer threads
 
 
 def default_layout_epochs(n_rows):

@@ -438,13 +438,19 @@ def optimize_layout(graph, Y, n_epochs, a, b, negative_sample_rate, seed, log=No
     the same bit for bit on any number of them.
     """
     rng = np.random.default_rng(seed)
-    n_parts = layout_parts(Y.shape[0], n_threads)
     steps = _LayoutSteps(
-        graph, Y.shape[1], a, b, negative_sample_rate, NEGATIVES_PER_ROW, n_parts=n_parts
+        graph,
+        Y.shape[1],
+        a,
+        b,
+        negative_sample_rate,
+        NEGATIVES_PER_ROW,
+        n_parts=layout_parts(Y.shape[0], n_threads),
     )
+    n_parts = len(steps.parts)
     step = np.empty_like(Y)
     with ThreadPoolExecutor(n_parts - 1) if n_parts > 1 else nullcontext() as pool:
-        run_parts = _parts_runner(pool, len(steps.parts))
+        run_parts = _parts_runner(pool, n_parts)
         for epoch in range(n_epochs):
             steps.step(Y, rng, step, run_parts)
             step *= np.float32(min(1.0 - epoch / n_epochs, MAX_ALPHA))

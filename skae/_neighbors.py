@@ -9,9 +9,10 @@
 - :func:`find_ab_params`: the ``a``, ``b`` of the code-space similarity
   ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
 - :func:`pca_projection`: the rows on their top principal components, where
-  the graph is built;
+  the graph of dense rows is built;
 - :func:`neighbor_graph`: all of it for the training rows of an autoencoder;
-- :func:`rows_graph`: the rows' principal components, then that graph.
+- :func:`rows_graph`: the rows' principal components, then that graph (on
+  those components for dense rows, on the rows themselves for sparse ones).
 
 The graph is laid out by :mod:`skae._graph_layout`, and the codes learn that
 layout through the term of :mod:`skae._graph_term`.
@@ -34,7 +35,7 @@ __all__ = [
 SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
 MIN_K_DIST_SCALE = 1e-3  # as umap-learn
 EXACT_SEARCH_ROWS = 100_000  # neighbors_algorithm="auto": exact search up to this many rows
-GRAPH_COMPONENTS = 30  # the graph is built on the rows' top principal components
+GRAPH_COMPONENTS = 30  # the graph of dense rows is built on their top principal components
 
 
 def _check_rows(X):
@@ -345,22 +346,23 @@ def pca_projection(X, rows, mean, scale, axes):
     return out
 
 
-def neighbor_graph(projection, n_neighbors, *, algorithm, random_state, verbose=0):
-    """UMAP's fuzzy graph of rows given by their top principal components.
+def neighbor_graph(points, n_neighbors, *, algorithm, random_state, verbose=0, space=None):
+    """UMAP's fuzzy graph of rows given as ``points``.
 
-    ``projection`` holds the rows (in the network's view of them) projected
-    on their top principal axes (:func:`pca_projection`); each row is linked
-    to its ``n_neighbors - 1`` nearest others there. Returns a symmetric
-    sparse matrix over the rows.
+    ``points`` holds the rows where the distances are measured: their top
+    principal components (:func:`pca_projection`), or the sparse rows
+    themselves; ``space`` names them in the progress report (by default, the
+    principal components). Each row is linked to its ``n_neighbors - 1``
+    nearest others there. Returns a symmetric sparse matrix over the rows.
     """
     if verbose:
+        where = space or f"{points.shape[1]} principal components"
         print(
-            f"Neighbours: {n_neighbors - 1} of each of {projection.shape[0]} rows, on "
-            f"{projection.shape[1]} principal components",
+            f"Neighbours: {n_neighbors - 1} of each of {points.shape[0]} rows, on {where}",
             flush=True,
         )
     indices, distances = nearest_neighbors(
-        projection, n_neighbors - 1, algorithm=algorithm, random_state=random_state
+        points, n_neighbors - 1, algorithm=algorithm, random_state=random_state
     )
     if verbose:
         print("Neighbours: the fuzzy graph", flush=True)
@@ -370,18 +372,24 @@ def neighbor_graph(projection, n_neighbors, *, algorithm, random_state, verbose=
 def rows_graph(
     X, rows, mean, scale, n_axes, n_neighbors, *, algorithm, rng, sample_weight=None, verbose=0
 ):
-    """The fuzzy graph of ``X[rows]`` on their top principal components.
+    """The fuzzy graph of ``X[rows]``, and their top principal components.
 
     The rows are seen as the network sees them, ``(X - mean) / scale``; the
     principal axes are ``n_axes`` of :func:`~skae._data.principal_axes` (drawn
-    with ``rng``, weighted by ``sample_weight``), and the graph is built on the
-    first ``GRAPH_COMPONENTS`` of them (:func:`neighbor_graph`).
+    with ``rng``, weighted by ``sample_weight``). Dense rows are linked on
+    their first ``GRAPH_COMPONENTS`` components (:func:`neighbor_graph`),
+    which drop noise spread over many features. Sparse rows (counts, tf-idf)
+    are linked on all their features: their top components keep little of
+    the distances between them, and crowd rows of every kind together where
+    those components are small. (The fuzzy graph does not depend on the
+    shift and the scale, so the sparse rows are searched as they are.)
 
     Returns
     -------
     graph : scipy.sparse matrix of shape (n_rows, n_rows)
     features : ndarray of shape (n_rows, min(n_axes, GRAPH_COMPONENTS))
-        The rows where the graph was built.
+        The rows' first components, which place the graph's disconnected
+        parts (:func:`~skae._graph_layout.spectral_start`).
     projection : ndarray of shape (n_rows, n_axes)
         The rows on all ``n_axes`` axes.
     axes : ndarray of shape (n_axes, n_features)
@@ -391,7 +399,11 @@ def rows_graph(
     axes = principal_axes(X, mean, scale, n_axes, rng, sample_weight)
     projection = pca_projection(X, rows, mean, scale, axes)
     features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
+    if sp.issparse(X):
+        points, space = X[rows], f"all {X.shape[1]} features (sparse)"
+    else:
+        points, space = features, None
     graph = neighbor_graph(
-        features, n_neighbors, algorithm=algorithm, random_state=rng, verbose=verbose
+        points, n_neighbors, algorithm=algorithm, random_state=rng, verbose=verbose, space=space
     )
     return graph, features, projection, axes

@@ -16,7 +16,7 @@ from skae import _graph_layout as graph_layout
 from skae._compat import _openmp_effective_n_threads
 from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
 from skae._graph_term import LayoutTargetTerm
-from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
+from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, rows_graph
 from skae._optimizers import l2_penalty
 from skae._regularizers import GaussianPool
 
@@ -51,6 +51,27 @@ def test_sparse_input_gives_the_dense_result(blobs):
     _, d1 = nearest_neighbors(X, 5)
     _, d2 = nearest_neighbors(sp.csr_matrix(X), 5, chunk_rows=7)
     np.testing.assert_allclose(d1, d2, atol=1e-10)
+
+
+def test_sparse_rows_are_linked_on_all_their_features():
+    # Sparse rows (counts, tf-idf) get the graph of the rows themselves; the
+    # same rows dense get the graph of their top 30 principal components.
+    X = sp.random(80, 60, density=0.1, format="csr", random_state=0)
+    rows, mean, scale = np.arange(80), np.asarray(X.mean(axis=0)).ravel(), 0.5
+
+    def graph_of(data):
+        rng = np.random.RandomState(0)
+        return rows_graph(data, rows, mean, scale, 40, 6, algorithm="brute", rng=rng)
+
+    graph, features, projection, _ = graph_of(X)
+    assert features.shape == (80, 30) and projection.shape == (80, 40)
+    on_rows = fuzzy_graph(*nearest_neighbors(X.toarray(), 5), 6)
+    np.testing.assert_allclose(graph.toarray(), on_rows.toarray(), atol=1e-8)
+    dense_graph, dense_features, _, _ = graph_of(X.toarray())
+    np.testing.assert_allclose(dense_features, features, atol=1e-10)
+    on_components = fuzzy_graph(*nearest_neighbors(features, 5), 6)
+    np.testing.assert_allclose(dense_graph.toarray(), on_components.toarray(), atol=1e-8)
+    assert np.abs(dense_graph - graph).max() > 0.1  # the two differ
 
 
 def test_approximate_neighbors_recall(blobs):

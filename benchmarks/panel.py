@@ -1,7 +1,8 @@
 """The clustering panel: real and synthetic data sets with class labels.
 
 Every loader returns ``(X, y)``: ``X`` a float32 array of shape ``(n_rows,
-n_features)``, ``y`` an int64 array of class labels. Everything is read from
+n_features)`` (a sparse CSR matrix for :func:`topics`), ``y`` an int64 array
+of class labels. Everything is read from
 ``data/mnist10k`` or generated; no network access. A generator's ``seed``
 fixes its array: the same seed gives the same data on every run.
 
@@ -17,6 +18,8 @@ fixes its array: the same seed gives the same data on every run.
   unequal size and spread) and :func:`tree` (a branching tree of noisy
   segments); and scikit-learn's two-dimensional :func:`moons` and
   :func:`circles`, curled alike.
+- :func:`topics`: short documents drawn from word topics, as the sparse
+  tf-idf matrix a text pipeline would give.
 - scikit-learn's small bundled tables of irises, wines and breast tumours,
   each feature standardised as a user would in a pipeline
   (:func:`bundled_table`).
@@ -410,6 +413,47 @@ def circles(seed=0, n_rows=3000, noise=0.04, factor=0.5):
     return _curled([P], [y], seed, rng)
 
 
+def topics(seed=0, n_rows=6000, n_topics=8, n_words=2000, length=15, background=0.85):
+    """Short documents from word topics, as sparse tf-idf rows; the label is the topic.
+
+    Each topic is a sparse random distribution over the words (Dirichlet,
+    concentration 0.05); a document draws ``length`` words from its topic's
+    distribution mixed with one shared background distribution, the
+    background's share drawn per document from ``background * Beta(2, 2)``.
+    The counts go through scikit-learn's :class:`~sklearn.feature_extraction.
+    text.TfidfTransformer` (rows of unit length), as text would. Most of
+    the distances between such rows lie outside their top principal
+    components.
+
+    Parameters
+    ----------
+    seed : int, default=0
+    n_rows : int, default=6000
+    n_topics : int, default=8
+    n_words : int, default=2000
+    length : int, default=15
+        Words per document.
+    background : float, default=0.85
+        The largest share of a document's words drawn from the background.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_rows, n_words), float32
+    y : ndarray of shape (n_rows,), int64
+    """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    rng = np.random.RandomState(seed)
+    words = rng.dirichlet(np.full(n_words, 0.05), size=n_topics)
+    common = rng.dirichlet(np.ones(n_words))
+    y = rng.randint(n_topics, size=n_rows)
+    share = background * rng.beta(2.0, 2.0, size=n_rows)
+    mixed = (1.0 - share)[:, None] * words[y] + share[:, None] * common
+    counts = np.vstack([rng.multinomial(length, p / p.sum()) for p in mixed])
+    X = TfidfTransformer().fit_transform(counts).astype(np.float32)
+    return X.tocsr(), y.astype(np.int64)
+
+
 # ----------------------------------------------------- small bundled tables
 
 
@@ -452,7 +496,7 @@ SYNTHETIC = {
     "circles": circles,
 }
 TABLES = {name: partial(bundled_table, name) for name in BUNDLED}
-PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, **TABLES}
+PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, "topics": topics, **TABLES}
 
 
 def sized(name, n_rows, seed=0):

@@ -20,11 +20,12 @@ held-out rows land in the training rows' clusters. It writes
 ``--panel``: ``AutoencoderTransformer(n_components=k, n_neighbors=15,
 random_state=seed)`` against ``umap.UMAP(n_components=k, n_neighbors=15,
 min_dist=0.0)`` at its fastest (not seeded, so parallel, after untimed
-warm-up fits on 5,000 and 1,000 rows), k the number of classes, over the data sets of
-``panel.py``: digits (float32 and float64), mnist10k, MNIST grown to 30,000
-and 100,000 rows, the synthetic loops, shells, roll_bands, blobs, tree,
-moons and circles, the sparse tf-idf topics, the loops, tree and roll_bands
-grown to 20,000 rows, and the iris, wine and breast-cancer tables; seeds 0 and 1. Per set and seed:
+warm-up fits on 5,000 and 1,000 rows, and on 5,000 sparse rows), k the number
+of classes, over the data sets of ``panel.py``: digits (float32 and float64),
+mnist10k, MNIST grown to 30,000 and 100,000 rows, the synthetic loops,
+shells, roll_bands, blobs, tree, moons and circles, the sparse tf-idf topics,
+the loops, tree and roll_bands grown to 20,000 rows, and the iris, wine and
+breast-cancer tables; seeds 0 and 1. Per set and seed:
 the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
 ``panel.json`` (after every case, so an interrupted run keeps what it did)
 and ``panel_scaling.png`` (NMI and fit time against the rows of MNIST grown:
@@ -461,11 +462,14 @@ UMAP_PARAMS = {"n_neighbors": N_NEIGHBORS, "min_dist": 0.0}
 # Rows of umap-learn's untimed warm-up fits: above 4,096 rows it searches neighbours by
 # NN-descent, below exactly, each with numba code of its own to compile.
 UMAP_WARM_UP_ROWS = (5000, 1000)
+# Sparse input has an NN-descent of its own: one more warm-up fit, on sparse rows.
+UMAP_SPARSE_WARM_UP_ROWS = 5000
 PANEL_UMAP_TIMING = (
     "umap-learn at its fastest: random_state=None (so its numba code runs in parallel, "
     "n_jobs=-1), after untimed warm-up fits in the same process on {rows} random rows "
-    "(above 4,096 rows umap-learn searches neighbours by NN-descent, below exactly), which "
-    "compile its JIT code and both neighbour searches; UMAP's two runs per set are its "
+    "(above 4,096 rows umap-learn searches neighbours by NN-descent, below exactly) and "
+    "on {sparse_rows} random sparse rows (sparse rows have an NN-descent of their own), "
+    "which compile its JIT code and the neighbour searches; UMAP's two runs per set are its "
     "'seeds' 0 and 1 though it is not seeded. UMAP converts float64 input to float32 itself."
 )
 # --quick: every mode tiny, for the tests; its numbers mean nothing.
@@ -554,6 +558,17 @@ def warm_up(quick, use_umap, log):
             facts["umap_rows"].append(rows)
             facts["umap_seconds"].append(time.perf_counter() - start)
             log(f"warm-up: UMAP on {rows:,} random rows, {facts['umap_seconds'][-1]:.1f} s")
+        if not quick:
+            rows = UMAP_SPARSE_WARM_UP_ROWS
+            X = sparse.random(rows, 200, density=0.05, format="csr", random_state=rng)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                panel_umap(10, quick).fit(X.astype(np.float32))
+            facts["umap_sparse_rows"] = rows
+            facts["umap_sparse_seconds"] = time.perf_counter() - start
+            seconds = facts["umap_sparse_seconds"]
+            log(f"warm-up: UMAP on {rows:,} random sparse rows, {seconds:.1f} s")
     return facts
 
 
@@ -653,7 +668,8 @@ def run_panel(args, out, log):
             **(QUICK_EPOCHS if args.quick else {}),
         },
         "umap_timing": PANEL_UMAP_TIMING.format(
-            rows=" and ".join(f"{n:,}" for n in facts.get("umap_rows", []))
+            rows=" and ".join(f"{n:,}" for n in facts.get("umap_rows", [])),
+            sparse_rows=f"{facts.get('umap_sparse_rows', 0):,}",
         )
         if use_umap
         else None,

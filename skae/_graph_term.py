@@ -77,8 +77,9 @@ def layout_targets(
     """The first stage: the layout of the rows' neighbour graph, as targets for the codes.
 
     The graph of ``X[rows]`` is built on their top principal components in
-    the network's view ``(X - mean) / scale``
-    (:func:`~skae._neighbors.rows_graph`, ``n_axes`` axes drawn with ``rng``),
+    the network's view ``(X - mean) / scale``, or on all the features of
+    sparse rows (:func:`~skae._neighbors.rows_graph`, ``n_axes`` axes drawn
+    with ``rng``),
     laid out in ``n_components`` dimensions as umap-learn lays it out
     (:func:`~skae._graph_layout.graph_layout`, similarity curve ``a, b``), and
     centred and scaled (:func:`scaled_targets`). Before any of that work, a

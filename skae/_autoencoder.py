@@ -164,7 +164,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         :class:`~sklearn.neighbors.NearestNeighbors` with that algorithm, or
         approximately by pynndescent (``"nndescent"``, the optional
         ``pynndescent`` extra). ``"auto"`` is exact (``"brute"``) up to 100,000
-        training rows and pynndescent above, when it is installed.
+        training rows and pynndescent above, when it is installed. Sparse
+        ``X`` is searched as it is, where scikit-learn's trees fall back to
+        ``"brute"`` (with a warning).
 
     activation : {"identity", "relu", "leaky_relu", "tanh", "logistic", "elu", \
             "softplus"}, default="relu"

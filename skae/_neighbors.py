@@ -399,8 +399,9 @@ def rows_graph(
     axes = principal_axes(X, mean, scale, n_axes, rng, sample_weight)
     projection = pca_projection(X, rows, mean, scale, axes)
     features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
-    if sp.issparse(X):
-        points, space = X[rows], f"all {X.shape[1]} features (sparse)"
+    if sp.issparse(X):  # rows ascend: all of them is X itself, not a copy
+        points = X if rows.size == X.shape[0] else X[rows]
+        space = f"all {X.shape[1]} features (sparse)"
     else:
         points, space = features, None
     graph = neighbor_graph(

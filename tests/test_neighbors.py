@@ -72,6 +72,12 @@ def test_sparse_rows_are_linked_on_all_their_features():
     on_components = fuzzy_graph(*nearest_neighbors(features, 5), 6)
     np.testing.assert_allclose(dense_graph.toarray(), on_components.toarray(), atol=1e-8)
     assert np.abs(dense_graph - graph).max() > 0.1  # the two differ
+    some = np.arange(0, 80, 2)  # rows of zero weight are left out
+    graph, _, _, _ = rows_graph(
+        X, some, mean, scale, 40, 6, algorithm="brute", rng=np.random.RandomState(0)
+    )
+    on_some = fuzzy_graph(*nearest_neighbors(X[some].toarray(), 5), 6)
+    np.testing.assert_allclose(graph.toarray(), on_some.toarray(), atol=1e-8)
 
 
 def test_approximate_neighbors_recall(blobs):

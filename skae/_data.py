@@ -12,6 +12,12 @@ import numpy as np
 import scipy.sparse as sp
 
 CHUNK_ROWS = 4096
+# principal_axes: up to this many features the covariance is formed; beyond,
+# a randomized subspace iteration with SUBSPACE_OVERSAMPLING extra columns
+# and SUBSPACE_ITERATIONS passes over the data each way.
+COVARIANCE_MAX_FEATURES = 2048
+SUBSPACE_OVERSAMPLING = 20
+SUBSPACE_ITERATIONS = 7
 
 
 @dataclass(frozen=True)
@@ -141,17 +147,20 @@ def _rows_as_float64(X, rows):
 def principal_axes(X, mean, scale, n_components, random_state, sample_weight=None):
     """The top principal axes of ``(X - mean) / scale``, shape ``(k, n_features)``.
 
-    With up to 2048 features: the eigenvectors of the (weighted) covariance,
-    accumulated a chunk at a time. Beyond: ``scipy.sparse.linalg.svds`` on an
-    operator that centres implicitly, so a sparse ``X`` stays sparse. Rows
-    past ``min(n_components, n_features, n_samples)`` are zero. ``random_state``
-    (a ``numpy.random.RandomState``) draws the start vector of ``svds``.
+    With up to ``COVARIANCE_MAX_FEATURES`` features: the eigenvectors of the
+    (weighted) covariance, accumulated a chunk at a time. Beyond: a randomized
+    subspace iteration (:func:`_subspace_axes`) on the rows centred
+    implicitly, so a sparse ``X`` stays sparse and a float32 ``X`` is
+    multiplied in float32. Rows past ``min(n_components, n_features)``
+    (and, beyond the covariance's reach, past ``n_samples``) are zero.
+    ``random_state`` (a ``numpy.random.RandomState``) draws the iteration's
+    start.
     """
     n_rows, n_features = X.shape
     k = min(n_components, n_features)
     weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
     axes = np.zeros((n_components, n_features))
-    if n_features <= 2048:
+    if n_features <= COVARIANCE_MAX_FEATURES:
         cov = np.zeros((n_features, n_features))
         for rows in chunks(n_rows, CHUNK_ROWS):
             centred = (_rows_as_float64(X, rows) - mean) / scale
@@ -159,31 +168,41 @@ def principal_axes(X, mean, scale, n_components, random_state, sample_weight=Non
         _, vectors = np.linalg.eigh(cov)
         axes[:k] = vectors[:, ::-1][:, :k].T
     else:
-        from scipy.sparse.linalg import LinearOperator, svds
-
         root = np.sqrt(weights)
+        dtype = X.dtype if X.dtype == np.float32 else np.float64
 
-        def matmat(V):
-            V = np.asarray(V).reshape(n_features, -1)
-            return root[:, np.newaxis] * (X @ V - mean @ V) / scale
+        def rows_times(V):  # (W^1/2 (X - mean) / scale) @ V
+            return root[:, np.newaxis] * (X @ V.astype(dtype) - mean @ V) / scale
 
-        def rmatmat(U):
-            U = root[:, np.newaxis] * np.asarray(U).reshape(n_rows, -1)
-            return (X.T @ U - np.outer(mean, U.sum(axis=0))) / scale
+        def features_times(U):  # ((X - mean) / scale).T @ W^1/2 @ U
+            U = root[:, np.newaxis] * U
+            return (X.T @ U.astype(dtype) - np.outer(mean, U.sum(axis=0))) / scale
 
-        operator = LinearOperator(
-            (n_rows, n_features),
-            matvec=matmat,
-            rmatvec=rmatmat,
-            matmat=matmat,
-            rmatmat=rmatmat,
-            dtype=np.float64,
-        )
-        k = min(k, n_rows - 1)
-        v0 = random_state.uniform(-1, 1, size=min(n_rows, n_features))
-        _, values, vt = svds(operator, k=k, v0=v0)
-        axes[:k] = vt[np.argsort(values)[::-1]]
+        k = min(k, n_rows)
+        axes[:k] = _subspace_axes(rows_times, features_times, n_features, k, random_state)
     # A deterministic sign: the largest loading of each axis is positive.
     signs = np.sign(axes[np.arange(n_components), np.abs(axes).argmax(axis=1)])
     signs[signs == 0] = 1
     return axes * signs[:, np.newaxis]
+
+
+def _subspace_axes(rows_times, features_times, n_features, k, random_state):
+    """The top ``k`` right singular vectors of an operator, by subspace iteration.
+
+    ``rows_times(V)`` is ``A @ V`` and ``features_times(U)`` is ``A.T @ U``
+    for an ``(n_rows, n_features)`` matrix ``A``. A block of ``k`` plus
+    ``SUBSPACE_OVERSAMPLING`` Gaussian columns is multiplied by ``A.T A``
+    ``SUBSPACE_ITERATIONS`` times, orthonormalised after each product; the
+    axes are then those of the SVD of ``A`` restricted to that block (Halko,
+    Martinsson & Tropp 2011, "Finding structure with randomness",
+    algorithm 4.4). Every product is a block of columns, so the work runs in
+    matrix-matrix BLAS.
+    """
+    width = min(k + SUBSPACE_OVERSAMPLING, n_features)
+    block = random_state.normal(size=(n_features, width))
+    for _ in range(SUBSPACE_ITERATIONS):
+        rows_block, _ = np.linalg.qr(rows_times(block))
+        block, _ = np.linalg.qr(features_times(rows_block))
+    rows_block, _ = np.linalg.qr(rows_times(block))
+    _, _, vt = np.linalg.svd(features_times(rows_block).T, full_matrices=False)
+    return vt[:k]

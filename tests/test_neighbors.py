@@ -9,11 +9,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer
 from skae import _graph_layout as graph_layout
 from skae._compat import _openmp_effective_n_threads
+from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
 from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, rows_graph
@@ -51,6 +53,30 @@ def test_sparse_input_gives_the_dense_result(blobs):
     _, d1 = nearest_neighbors(X, 5)
     _, d2 = nearest_neighbors(sp.csr_matrix(X), 5, chunk_rows=7)
     np.testing.assert_allclose(d1, d2, atol=1e-10)
+
+
+@pytest.mark.parametrize("form", ["float32", "float64", "sparse"])
+def test_principal_axes_of_wide_rows_are_pcas(form):
+    # Beyond COVARIANCE_MAX_FEATURES the axes come from a subspace iteration
+    # on the implicitly centred rows; they span PCA's top components, weights
+    # counting as repeated rows.
+    rng = np.random.RandomState(0)
+    n_rows, n_features, k = 300, COVARIANCE_MAX_FEATURES + 52, 8
+    signal = rng.normal(size=(n_rows, 12)) * np.geomspace(10.0, 2.0, 12)
+    X = signal @ rng.normal(size=(12, n_features)) + rng.normal(
+        scale=0.1, size=(n_rows, n_features)
+    )
+    X = np.where(np.abs(X) > 5, X, 0.0) if form == "sparse" else X
+    weights = rng.randint(1, 4, size=n_rows).astype(float)
+    repeated = np.repeat(X, weights.astype(int), axis=0)
+    mean, scale = repeated.mean(axis=0), 2.5
+    data = {"float32": X.astype(np.float32), "float64": X, "sparse": sp.csr_matrix(X)}[form]
+    axes = principal_axes(data, mean, scale, k + 2, np.random.RandomState(1), weights)
+    assert axes.shape == (k + 2, n_features)
+    pca = PCA(k, svd_solver="full").fit(repeated)
+    cosines = np.linalg.svd(axes[:k] @ pca.components_.T, compute_uv=False)
+    assert cosines.min() > 1 - 1e-6
+    np.testing.assert_allclose(np.linalg.norm(axes, axis=1), 1.0, rtol=1e-6)
 
 
 def test_sparse_rows_are_linked_on_all_their_features():

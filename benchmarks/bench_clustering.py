@@ -24,6 +24,7 @@ warm-up fits on 5,000 and 1,000 rows, and on 5,000 sparse rows), k the number
 of classes, over the data sets of ``panel.py``: digits (float32 and float64),
 mnist10k, MNIST grown to 30,000 and 100,000 rows, the synthetic loops,
 shells, roll_bands, blobs, tree, moons and circles, the sparse tf-idf topics,
+the digits and MNIST enlarged to 64x64 and 56x56 pixels (wide rows),
 the loops, tree and roll_bands grown to 20,000 rows, and the iris, wine and
 breast-cancer tables; seeds 0 and 1. Per set and seed:
 the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
@@ -420,6 +421,8 @@ PANEL_SETS = (
     ("moons", "float32"),
     ("circles", "float32"),
     ("topics", "float32"),
+    ("digits_64x64", "float32"),
+    ("mnist_56x56", "float32"),
     ("iris", "float32"),
     ("wine", "float32"),
     ("breast_cancer", "float32"),

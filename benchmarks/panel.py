@@ -8,6 +8,8 @@ fixes its array: the same seed gives the same data on every run.
 
 - :func:`mnist10k`: the 10,000 MNIST test images in [0, 1].
 - :func:`digits`: scikit-learn's 8x8 digits divided by 16.
+- :func:`mnist_56x56` and :func:`digits_64x64`: both enlarged, every pixel a
+  block of pixels plus a little noise: wide rows of 3,136 and 4,096 features.
 - :func:`mnist_grown`: MNIST grown by augmentation (shifts of 1-2 pixels plus
   a little Gaussian noise) to any number of rows, written a chunk at a time
   into one preallocated array, so that 1,000,000 rows (3.1 GB) fit.
@@ -75,6 +77,54 @@ def digits(seed=0):
 
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(np.float32), y.astype(np.int64)
+
+
+def _enlarged(X, side, factor, seed, noise=0.02):
+    """Square images of ``side`` pixels each made ``factor`` times larger, plus noise.
+
+    Every pixel becomes a block of ``factor x factor`` pixels, and every
+    pixel of the result gets Gaussian noise of standard deviation ``noise``
+    drawn with ``seed``: wide rows whose features are many and redundant,
+    as photographs and scans at a higher resolution are.
+    """
+    images = X.reshape(-1, side, side)
+    big = np.repeat(np.repeat(images, factor, axis=1), factor, axis=2).reshape(len(X), -1)
+    rng = np.random.default_rng(seed)
+    return (big + rng.normal(scale=noise, size=big.shape)).astype(np.float32)
+
+
+def digits_64x64(seed=0):
+    """:func:`digits` enlarged to 64x64 pixels (4,096 features), with pixel noise.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seeds the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 4096), float32
+    y : ndarray of shape (1797,), int64
+    """
+    X, y = digits()
+    return _enlarged(X, 8, 8, seed), y
+
+
+def mnist_56x56(seed=0):
+    """:func:`mnist10k` enlarged to 56x56 pixels (3,136 features), with pixel noise.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seeds the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (10000, 3136), float32
+    y : ndarray of shape (10000,), int64
+    """
+    X, y = mnist10k()
+    return _enlarged(X, 28, 2, seed), y
 
 
 # ------------------------------------------------------------- MNIST grown
@@ -496,7 +546,8 @@ SYNTHETIC = {
     "circles": circles,
 }
 TABLES = {name: partial(bundled_table, name) for name in BUNDLED}
-PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, "topics": topics, **TABLES}
+WIDE = {"mnist_56x56": mnist_56x56, "digits_64x64": digits_64x64}
+PANEL = {"mnist10k": mnist10k, "digits": digits, **SYNTHETIC, "topics": topics, **WIDE, **TABLES}
 
 
 def sized(name, n_rows, seed=0):

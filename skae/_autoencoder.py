@@ -19,9 +19,9 @@ from ._compat import Interval, StrOptions, _openmp_effective_n_threads
 from ._data import principal_axes, weighted_moments
 from ._fitting import TrainingPlan
 from ._graph_term import (
-    BATCH_SIZE,
     LEARNING_RATE,
     LayoutTargetTerm,
+    default_batch_size,
     default_epochs,
     layout_targets,
     linear_start,
@@ -154,9 +154,12 @@ class AutoencoderTransformer(BaseAutoencoder):
 
     n_epochs : int or None, default=None
         Epochs of the network's training with ``n_neighbors``. ``None``: as
-        many as make about 200,000 row samples, fewer than 256 rows counting
-        as 256, and at least 5 (782 epochs up to 256 rows, 20 for 10,000
-        rows, 5 from 40,000 rows up).
+        many as make about 782 batches of the automatic ``batch_size``, a
+        batch of all the rows counting as a full one, and at least 5. Up to
+        1,024 features that is about 200,000 row samples: 782 epochs up to
+        256 rows, 20 for 10,000 rows, 5 from 40,000 rows up. Wider rows come
+        in smaller batches, as many of them, so the network's work does not
+        grow with the features.
 
     neighbors_algorithm : {"auto", "brute", "kd_tree", "ball_tree", "nndescent"}, \
             default="auto"
@@ -190,7 +193,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     batch_size : int or "auto", default="auto"
         Rows per mini-batch for the stochastic solvers; ``"auto"`` is
         ``min(200, n_samples)``. Larger values are clipped to ``n_samples``.
-        With ``n_neighbors``, ``"auto"`` is 256.
+        With ``n_neighbors``, ``"auto"`` is 256 rows, or fewer for rows of
+        more than 1,024 features: a batch holds about 262,144 values (131
+        rows of 2,000 features, 64 of 4,096, at least 16 rows).
 
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Step-size schedule of ``solver="sgd"``: ``"invscaling"`` divides
@@ -556,16 +561,24 @@ class AutoencoderTransformer(BaseAutoencoder):
                 projection = pca_projection(X, rows, mean, loader.scale, axes)
             linear_start(state.network, state.theta, projection, axes, targets[rows])
         term = LayoutTargetTerm(targets, self.neighbor_weight)
-        n_epochs = default_epochs(rows.size) if self.n_epochs is None else self.n_epochs
+        n_features = X.shape[1]
+        auto = self.batch_size == "auto"
+        batch_size = min(default_batch_size(n_features) if auto else self.batch_size, rows.size)
+        if self.n_epochs is None:
+            n_epochs = default_epochs(rows.size, n_features)
+        else:
+            n_epochs = self.n_epochs
         if self.verbose:
-            print(f"Network: {n_epochs} epochs towards the layout", flush=True)
-        batch_size = BATCH_SIZE if self.batch_size == "auto" else self.batch_size
+            print(
+                f"Network: {n_epochs} epochs of batches of {batch_size} rows towards the layout",
+                flush=True,
+            )
         return TrainingPlan(
             self._make_objective(state.network, loader, [term]),
             rows,
             None,
             StoppingRule(n_epochs, anneal=True),
-            min(batch_size, rows.size),
+            batch_size,
             self._learning_rate_init(),
         )
 

@@ -20,32 +20,50 @@ __all__ = [
     "CODE_RMS",
     "LEARNING_RATE",
     "LayoutTargetTerm",
+    "default_batch_size",
     "default_epochs",
     "layout_targets",
     "linear_start",
     "scaled_targets",
 ]
 
-# The second stage, by default: batches of 256 rows for ROW_SAMPLES row
+# The second stage, by default: batches of BATCH_SIZE rows for ROW_SAMPLES row
 # samples, fewer than BATCH_SIZE rows counting as BATCH_SIZE (so that fewer
 # rows still get about ROW_SAMPLES / BATCH_SIZE steps), and at least MIN_EPOCHS
 # epochs; Adam's step starting at LEARNING_RATE and decaying linearly to
 # zero, towards the layout centred and scaled to a root mean square of
-# CODE_RMS.
+# CODE_RMS. A batch holds at most BATCH_VALUES values: rows wider than
+# BATCH_VALUES / BATCH_SIZE features come in smaller batches (at least
+# MIN_BATCH_SIZE rows), as many steps of them, so that the network's work,
+# which grows with the features it reads and reconstructs, does not.
 ROW_SAMPLES = 200_000
 MIN_EPOCHS = 5
 BATCH_SIZE = 256
+BATCH_VALUES = BATCH_SIZE * 1024
+MIN_BATCH_SIZE = 16
 LEARNING_RATE = 0.003
 CODE_RMS = 3.0
 
 
-def default_epochs(n_rows):
+def default_batch_size(n_features):
+    """Rows per batch: ``BATCH_SIZE`` up to 1,024 features, fewer for wider rows.
+
+    256 rows up to 1,024 features, 131 for 2,000, 64 for 4,096 and 16 from
+    16,384 features up.
+    """
+    return max(MIN_BATCH_SIZE, min(BATCH_SIZE, BATCH_VALUES // n_features))
+
+
+def default_epochs(n_rows, n_features=1):
     """Epochs of the network over ``n_rows`` rows: fewer as the rows grow.
 
-    782 up to 256 rows (one batch each), 112 for the 1,797 digits, 20 for
-    10,000 rows and 5 from 40,000 rows up.
+    About ``ROW_SAMPLES / BATCH_SIZE`` steps of :func:`default_batch_size`
+    rows, a batch of all the rows counting as a full one, and at least
+    ``MIN_EPOCHS``. Up to 1,024 features: 782 epochs up to 256 rows, 112 for
+    the 1,797 digits, 20 for 10,000 rows and 5 from 40,000 rows up.
     """
-    return max(MIN_EPOCHS, -(-ROW_SAMPLES // max(n_rows, BATCH_SIZE)))
+    batch = default_batch_size(n_features)
+    return max(MIN_EPOCHS, -(-ROW_SAMPLES * batch // (BATCH_SIZE * max(n_rows, batch))))
 
 
 def scaled_targets(layout, rms=CODE_RMS):

@@ -20,6 +20,8 @@ PANEL = (
     "moons",
     "circles",
     "topics",
+    "digits_64x64",
+    "mnist_56x56",
     "iris",
     "wine",
     "breast_cancer",
@@ -52,7 +54,7 @@ def test_panel_quick(tmp_path, run_quick_benchmark):
     with_umap = importlib.util.find_spec("umap") is not None
     for r in rows:
         assert r["n_rows"] >= {"iris": 150, "wine": 178}.get(r["dataset"], 300)
-        assert r["n_features"] in (4, 13, 30, 64, 100, 784, 2000)
+        assert r["n_features"] in (4, 13, 30, 64, 100, 784, 2000, 3136, 4096)
         assert 2 <= r["n_classes"] <= 10 and r["seed"] == 0
         assert 0 <= r["skae_nmi"] <= 1 and r["skae_fit_seconds"] > 0
         assert r["skae_epochs"] == 2

@@ -404,6 +404,20 @@ def test_default_epochs_give_small_data_as_many_steps(n_rows, n_epochs):
     assert ae.fit(X).n_iter_ == n_epochs == len(ae.loss_curve_)
 
 
+@pytest.mark.parametrize("n_features, batch, n_epochs", [(1024, 256, 667), (4096, 64, 167)])
+def test_wide_rows_train_in_smaller_batches_as_many_steps(capsys, n_features, batch, n_epochs):
+    # A batch holds at most 256 x 1,024 values; the steps stay about 782.
+    X = np.random.RandomState(0).normal(size=(300, n_features)).astype(np.float32)
+    ae = graph_model(n_epochs=None, n_neighbors=15, n_components=2, hidden_layer_sizes=(4,))
+    ae.set_params(verbose=1)
+    assert ae.fit(X).n_iter_ == n_epochs
+    assert f"Network: {n_epochs} epochs of batches of {batch} rows" in capsys.readouterr().out
+    assert 0 <= n_epochs * 300 - 200_000 * batch / 256 < 300  # row samples
+    if n_features > 1024:  # a batch size set by the user is kept; the epochs do not follow it
+        ae.set_params(batch_size=100).fit(X)
+        assert f"Network: {n_epochs} epochs of batches of 100 rows" in capsys.readouterr().out
+
+
 def test_the_whole_api_works_with_the_term(digits):
     X = digits[0][:300].astype(np.float32)
     ae = graph_model(n_components=4).fit(X)

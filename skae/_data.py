@@ -147,12 +147,13 @@ def _rows_as_float64(X, rows):
 def principal_axes(X, mean, scale, n_components, random_state, sample_weight=None):
     """The top principal axes of ``(X - mean) / scale``, shape ``(k, n_features)``.
 
-    With up to ``COVARIANCE_MAX_FEATURES`` features: the eigenvectors of the
-    (weighted) covariance, accumulated a chunk at a time. Beyond: a randomized
-    subspace iteration (:func:`_subspace_axes`) on the rows centred
-    implicitly, so a sparse ``X`` stays sparse and a float32 ``X`` is
-    multiplied in float32. Rows past ``min(n_components, n_features)``
-    (and, beyond the covariance's reach, past ``n_samples``) are zero.
+    Dense rows of up to ``COVARIANCE_MAX_FEATURES`` features: the
+    eigenvectors of the (weighted) covariance, accumulated a chunk at a time.
+    Wider or sparse rows: a randomized subspace iteration
+    (:func:`_subspace_axes`) on the rows centred implicitly, so a sparse ``X``
+    stays sparse and a float32 ``X`` is multiplied in float32. Rows past
+    ``min(n_components, n_features)`` (and, in the subspace iteration, past
+    ``n_samples``) are zero.
     ``random_state`` (a ``numpy.random.RandomState``) draws the iteration's
     start.
     """
@@ -160,7 +161,7 @@ def principal_axes(X, mean, scale, n_components, random_state, sample_weight=Non
     k = min(n_components, n_features)
     weights = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
     axes = np.zeros((n_components, n_features))
-    if n_features <= COVARIANCE_MAX_FEATURES:
+    if n_features <= COVARIANCE_MAX_FEATURES and not sp.issparse(X):
         cov = np.zeros((n_features, n_features))
         for rows in chunks(n_rows, CHUNK_ROWS):
             centred = (_rows_as_float64(X, rows) - mean) / scale

@@ -55,13 +55,17 @@ def test_sparse_input_gives_the_dense_result(blobs):
     np.testing.assert_allclose(d1, d2, atol=1e-10)
 
 
-@pytest.mark.parametrize("form", ["float32", "float64", "sparse"])
-def test_principal_axes_of_wide_rows_are_pcas(form):
-    # Beyond COVARIANCE_MAX_FEATURES the axes come from a subspace iteration
-    # on the implicitly centred rows; they span PCA's top components, weights
-    # counting as repeated rows.
+@pytest.mark.parametrize(
+    "form, n_features",
+    [("float32", COVARIANCE_MAX_FEATURES + 52), ("float64", COVARIANCE_MAX_FEATURES + 52)]
+    + [("sparse", n) for n in (COVARIANCE_MAX_FEATURES + 52, 200)],
+)
+def test_principal_axes_of_wide_or_sparse_rows_are_pcas(form, n_features):
+    # Beyond COVARIANCE_MAX_FEATURES, and for sparse rows, the axes come from
+    # a subspace iteration on the implicitly centred rows; they span PCA's top
+    # components, weights counting as repeated rows.
     rng = np.random.RandomState(0)
-    n_rows, n_features, k = 300, COVARIANCE_MAX_FEATURES + 52, 8
+    n_rows, k = 300, 8
     signal = rng.normal(size=(n_rows, 12)) * np.geomspace(10.0, 2.0, 12)
     X = signal @ rng.normal(size=(12, n_features)) + rng.normal(
         scale=0.1, size=(n_rows, n_features)

@@ -31,7 +31,8 @@ the NMI of KMeans(k) on the fitted rows' codes and the fit times. It writes
 ``panel.json`` (after every case, so an interrupted run keeps what it did)
 and ``panel_scaling.png`` (NMI and fit time against the rows of MNIST grown:
 10,000, 30,000, 100,000, seed 0; when ``--datasets`` leaves at least two of
-those sizes).
+those sizes). ``--n-components 2`` gives both methods two-dimensional codes
+instead, as for a scatter plot, and KMeans still looks for k clusters.
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands, the tree and
 the loops grown to 20,000 rows (float32, seeds 0 to 3), the graph's layout by
@@ -575,10 +576,15 @@ def warm_up(quick, use_umap, log):
     return facts
 
 
-def panel_case(name, dtype, seed, use_umap, quick):
-    """One set and seed: the autoencoder's fit, then UMAP's; scores and times."""
+def panel_case(name, dtype, seed, use_umap, quick, n_components=None):
+    """One set and seed: the autoencoder's fit, then UMAP's; scores and times.
+
+    Both reduce the rows to ``n_components`` columns, by default as many as
+    the set has classes; KMeans always looks for as many clusters as classes.
+    """
     X, y = panel_data(name, dtype, quick)
     k = len(np.unique(y))
+    dim = k if n_components is None else n_components
     row = {
         "dataset": name,
         "label": panel_label(name, dtype),
@@ -588,12 +594,13 @@ def panel_case(name, dtype, seed, use_umap, quick):
         "n_rows": int(X.shape[0]),
         "n_features": int(X.shape[1]),
         "n_classes": int(k),
+        "n_components": int(dim),
     }
-    model = panel_autoencoder(k, seed, quick)
+    model = panel_autoencoder(dim, seed, quick)
     row["skae_nmi"] = kmeans_nmi(_fit_into(row, "skae", model, X), y, k)
     row["skae_epochs"] = int(model.n_iter_)
     if use_umap:
-        row["umap_nmi"] = kmeans_nmi(_fit_into(row, "umap", panel_umap(k, quick), X), y, k)
+        row["umap_nmi"] = kmeans_nmi(_fit_into(row, "umap", panel_umap(dim, quick), X), y, k)
         row["fit_time_ratio"] = row["skae_fit_seconds"] / row["umap_fit_seconds"]
     return row
 
@@ -660,6 +667,7 @@ def run_panel(args, out, log):
     report = {
         "mode": "panel",
         "seeds": seeds,
+        "n_components": args.n_components,
         "data_seed": DATA_SEED,
         "data_seed_note": DATA_SEED_NOTE,
         "skae_params": {"n_neighbors": N_NEIGHBORS, **(QUICK_EPOCHS if args.quick else {})},
@@ -683,7 +691,7 @@ def run_panel(args, out, log):
     path = out / "panel.json"
     for name, dtype in sets:
         for seed in seeds:
-            row = panel_case(name, dtype, seed, use_umap, args.quick)
+            row = panel_case(name, dtype, seed, use_umap, args.quick, args.n_components)
             report["rows"].append(row)
             report["scaling"] = scaling_rows(report["rows"])
             report.update(_run_facts(args, started, load_start, commit), complete=False)
@@ -907,7 +915,7 @@ def ablation_case(name, variant, params, seed, quick):
             row["nmi_new"] = float(normalized_mutual_info_score(y_test, kmeans.predict(codes_test)))
 
     if variant == "layout":
-        model = panel_autoencoder(k, seed, quick)
+        model = panel_autoencoder(dim, seed, quick)
         row["load_1min"] = environment.load_average()[0]
         start = time.perf_counter()
         codes = layout_alone(X, model, seed)
@@ -1137,8 +1145,19 @@ def main(argv=None):
         help="a tiny run for the tests: 1,500 rows, a few epochs, small networks (with "
         "--panel or --ablations: 300 rows, one seed, n_epochs=2)",
     )
+    parser.add_argument(
+        "--n-components",
+        type=int,
+        default=None,
+        help="with --panel: the columns of both methods' codes on every set (default: as "
+        "many as the set has classes); KMeans still looks for as many clusters as classes",
+    )
     parser.add_argument("--no-figures", action="store_true")
     args = parser.parse_args(argv)
+    if args.n_components is not None and not args.panel:
+        parser.error("--n-components goes with --panel")
+    if args.n_components is not None and args.n_components < 1:
+        parser.error(f"--n-components must be at least 1, got {args.n_components}")
     args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.datasets is not None:
         args.datasets = [n for n in args.datasets.split(",") if n]

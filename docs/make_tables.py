@@ -31,8 +31,10 @@ results file                             written by
                                          ``--out docs/results/clustering``
 ``results/clustering/layouts.json``      ``python benchmarks/bench_clustering.py --layouts``
                                          ``--out docs/results/clustering``
-``results/clustering/spread/``          the ``--panel`` command above on eleven sets, seeds 0 to 4,
+``results/clustering/spread/``           the ``--panel`` command above on eleven sets, seeds 0 to 4,
                                          ``--out docs/results/clustering/spread`` (``panel.json``)
+``results/clustering/panel_2d/``         the ``--panel`` command with ``--n-components 2`` on
+                                         13 sets, ``--out docs/results/clustering/panel_2d``
 ``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
                                          ``--out docs/results/clustering``
 =======================================  ==========================================================
@@ -60,6 +62,22 @@ LABELS = {
 }
 # The runs of "How the defaults were chosen", in the order of the page.
 TUNING_RUNS = ("first-defaults", "no-early-stopping", "early-stopping-everywhere-digits")
+# The sets of the two-dimensional panel (its command below).
+PANEL_2D_SETS = (
+    "digits",
+    "mnist10k",
+    "loops",
+    "shells",
+    "roll_bands",
+    "blobs",
+    "tree",
+    "moons",
+    "circles",
+    "topics",
+    "iris",
+    "wine",
+    "breast_cancer",
+)
 COMMANDS = {
     "compare": "python benchmarks/compare.py --out docs/results/compare",
     "variants": "python docs/measure_variants.py",
@@ -77,6 +95,8 @@ COMMANDS = {
     "clustering_transform": "python benchmarks/bench_transform.py --out docs/results/clustering",
     "clustering_layouts": "python benchmarks/bench_clustering.py --layouts "
     "--out docs/results/clustering",
+    "clustering_panel_2d": "python benchmarks/bench_clustering.py --panel --n-components 2 "
+    "--datasets " + ",".join(PANEL_2D_SETS) + " --out docs/results/clustering/panel_2d",
     "clustering_spread": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2,3,4 "
     "--datasets digits,mnist10k,loops,blobs,tree,iris,wine,breast_cancer,"
     "loops_20000,tree_20000,roll_bands_20000 --out docs/results/clustering/spread",
@@ -598,14 +618,15 @@ def clustering_panel_table(report):
         widths=[18, 10, 14, 14, 12, 12, 12],
     )
     loads = [r.get(key) for r in report["rows"] for key in ("load_1min_skae", "load_1min_umap")]
+    dim = report.get("n_components") or "k"
     text += (
         "\n"
         + _run_line(report, loads)
         + " KMeans(k, n_init=10, random_state=0) on the codes of the fitted rows, k the "
         "number of classes, scored by NMI against the labels. skae: "
-        "``AutoencoderTransformer(n_components=k, n_neighbors=15, random_state=seed)``, "
+        f"``AutoencoderTransformer(n_components={dim}, n_neighbors=15, random_state=seed)``, "
         "its wall time of ``fit``. UMAP: "
-        "``umap.UMAP(n_components=k, n_neighbors=15, min_dist=0.0)``; "
+        f"``umap.UMAP(n_components={dim}, n_neighbors=15, min_dist=0.0)``; "
         f"{report.get('umap_timing') or 'not run.'} {report['data_seed_note']}\n"
     )
     sweep = report.get("scaling", [])
@@ -1402,6 +1423,14 @@ def main(argv=None):
     else:
         emit({"clustering_panel": missing("clustering_panel", path)})
     emit({"clustering_panel_figure": clustering_panel_figure()})
+    path = RESULTS / "clustering" / "panel_2d" / "panel.json"
+    emit(
+        {
+            "clustering_panel_2d": clustering_panel_table(load(path))
+            if path.exists()
+            else missing("clustering_panel_2d", path)
+        }
+    )
     path = RESULTS / "clustering" / "spread" / "panel.json"
     emit(
         {

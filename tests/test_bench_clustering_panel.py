@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +75,55 @@ def test_panel_quick(tmp_path, run_quick_benchmark):
     text = make_tables().clustering_panel_table(report)
     assert "digits (float64)" in text and "--quick --panel" in text
     assert report["git_commit"] in text
+
+
+def _bench_clustering(monkeypatch):
+    """``bench_clustering`` imported in this process, with umap-learn hidden."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_clustering
+
+    monkeypatch.setattr(bench_clustering, "has_umap", lambda: False)
+    return bench_clustering
+
+
+def test_panel_n_components_sets_the_codes_not_the_clusters(tmp_path, monkeypatch):
+    bench = _bench_clustering(monkeypatch)
+    fitted = []
+    make_model = bench.panel_autoencoder
+
+    def recorded(k, seed, quick, **params):
+        model = make_model(k, seed, quick, **params)
+        fitted.append(model)
+        return model
+
+    monkeypatch.setattr(bench, "panel_autoencoder", recorded)
+    argv = ["--panel", "--quick", "--n-components", "2", "--datasets", "iris,loops"]
+    bench.main([*argv, "--out", str(tmp_path)])
+    # the warm-up's tiny fit comes first, then one fit per set
+    codes = [model.transform(np.zeros((1, model.n_features_in_))) for model in fitted[-2:]]
+    assert [c.shape for c in codes] == [(1, 2), (1, 2)]
+    report = json.loads((tmp_path / "panel.json").read_text())
+    assert report["n_components"] == 2 and report["complete"]
+    rows = report["rows"]
+    assert [(r["dataset"], r["n_classes"]) for r in rows] == [("loops", 8), ("iris", 3)]
+    assert all(r["n_components"] == 2 and 0 <= r["skae_nmi"] <= 1 for r in rows)
+    text = make_tables().clustering_panel_table(report)
+    assert "AutoencoderTransformer(n_components=2," in text
+    assert "UMAP(n_components=2," in text and "n_components=k" not in text
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--ablations", "--n-components", "2"], "--n-components goes with --panel"),
+        (["--panel", "--n-components", "0"], "--n-components must be at least 1, got 0"),
+    ],
+)
+def test_panel_n_components_is_checked(monkeypatch, capsys, tmp_path, argv, message):
+    bench = _bench_clustering(monkeypatch)
+    with pytest.raises(SystemExit):
+        bench.main([*argv, "--out", str(tmp_path)])
+    assert message in capsys.readouterr().err
 
 
 def test_spread_table_gives_means_ranges_and_differences():

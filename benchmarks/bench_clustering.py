@@ -915,7 +915,7 @@ def ablation_case(name, variant, params, seed, quick):
             row["nmi_new"] = float(normalized_mutual_info_score(y_test, kmeans.predict(codes_test)))
 
     if variant == "layout":
-        model = panel_autoencoder(dim, seed, quick)
+        model = panel_autoencoder(k, seed, quick)
         row["load_1min"] = environment.load_average()[0]
         start = time.perf_counter()
         codes = layout_alone(X, model, seed)

@@ -630,7 +630,7 @@ def clustering_panel_table(report):
         f"{report.get('umap_timing') or 'not run.'} {report['data_seed_note']}\n"
     )
     sweep = report.get("scaling", [])
-    if sweep:
+    if len(sweep) > 1:  # a sweep needs two sizes
         text += "\n" + table(
             ["MNIST grown, seed 0", "skae NMI", "UMAP NMI", "skae fit (s)", "UMAP fit (s)"],
             [

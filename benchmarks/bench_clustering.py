@@ -36,9 +36,9 @@ instead, as for a scatter plot, and KMeans still looks for k clusters.
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands, the tree and
 the loops grown to 20,000 rows (float32, seeds 0 to 3), the graph's layout by
-skae's full-batch epochs, by three times as many of them, and by umap-learn's
-own sequential ones (``umap.layouts``, not in parallel), from the same graph
-and start, the graph built on the top 30 principal components (as the
+skae's epochs (mini-batches of sampled edges), by three times as many of
+them, and by umap-learn's own sequential ones (``umap.layouts``, not in
+parallel), from the same graph and start, the graph built on the top 30 principal components (as the
 estimator builds it) and on all features (as umap-learn builds it): the NMI
 of KMeans(k) on the start and on each layout, and each layout's time. It
 writes ``layouts.json``.
@@ -976,14 +976,14 @@ def run_ablations(args, out, log):
     return report, [path]
 
 
-# --layouts: skae's full-batch epochs against umap-learn's sequential ones,
+# --layouts: skae's mini-batch epochs against umap-learn's sequential ones,
 # on the same graph from the same start, over several seeds, with the graph
 # on the top principal components (as the estimator) and on all features.
 LAYOUT_SETS = ("digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000")
 LAYOUT_SEEDS = (0, 1, 2, 3)
 LAYOUT_EPOCHS_FACTOR = 3
 LAYOUT_METHODS = {
-    "skae": "skae's epochs (full-batch, NumPy)",
+    "skae": "skae's epochs (edge mini-batches, NumPy)",
     "skae_long": f"skae's epochs x {LAYOUT_EPOCHS_FACTOR}",
     "umap": "umap-learn's epochs (one edge at a time, numba)",
 }

@@ -7,23 +7,27 @@ then learns them (:class:`~skae._graph_term.LayoutTargetTerm`).
 
 - :func:`spectral_start`: umap-learn's ``init="spectral"``, the eigenvectors
   of the graph's normalised Laplacian, its connected components placed apart;
-- :func:`optimize_layout`: UMAP's epochs as full-batch steps. umap-learn runs
-  a sequential stochastic step per sampled edge; each epoch here applies the
-  expected update of one such epoch to every row at once:
+- :func:`optimize_layout`: UMAP's epochs as mini-batches of sampled edges
+  (:class:`_EdgeSteps`). umap-learn steps through the graph's directed
+  entries one at a time, each sampled with probability ``w`` (its weight over
+  the largest) and moving both ends, with ``negative_sample_rate`` uniform
+  negatives pushing its head. Here each epoch cuts the undirected edges into
+  ``BATCHES_PER_EPOCH`` mini-batches and, batch after batch, keeps each edge
+  with probability ``min(1, 2w)``, scales its pull by ``max(1, 2w)``, and
+  pushes each end from one uniform negative weighted ``negative_sample_rate
+  / 2 * max(1, 2w)``; the steps of a batch's kept edges are summed onto the
+  rows at once. In expectation each row moves as in umap-learn's epoch:
 
-  ``y_i += alpha_e * (2 sum_j w_ij c_att(d_ij) (y_j - y_i)
-  + (m_neg deg_i / m) sum_r clip(c_rep(d_ir) (y_i - y_r), -4, 4))``
+  ``y_i += alpha_e * sum_j 2 w_ij (c_att(d_ij) (y_j - y_i)
+  + (negative_sample_rate / 2) E_r[clip(c_rep(d_ir) (y_i - y_r), -4, 4)])``
 
-  with ``w = weight / max weight``, ``deg_i = sum_j w_ij``, ``m`` uniform
-  negatives per row and epoch, ``c_att(d) = 2ab d^(2b-2) / (1 + a d^(2b))``,
-  ``c_rep(d) = 2b / ((0.001 + d^2)(1 + a d^(2b)))`` and ``alpha_e =
-  min(1 - e / n_epochs, 0.5)``. The attraction is a sparse product over the
-  graph, ``C @ Y - rowsum(C) * Y``; nothing is scattered, so a seed gives
-  the same layout bit for bit.
+  with ``c_att(d) = 2ab d^(2b-2) / (1 + a d^(2b))`` (each coordinate of its
+  step clipped at 4 too), ``c_rep(d) = 2b / ((0.001 + d^2)(1 + a d^(2b)))``
+  and ``alpha_e = 1 - e / n_epochs``.
 
-All in float32, like umap-learn's layout. The epochs run on threads, each
-on its share of the rows (:func:`layout_parts`); the layout does not depend
-on how many.
+All in float32, like umap-learn's layout. The steps of a batch are computed
+on threads, each on its share of the kept edges (:func:`layout_parts`); the
+layout does not depend on how many, and a seed gives it bit for bit.
 """
 
 import warnings
@@ -50,9 +54,9 @@ __all__ = [
 NCV_CAP = 48  # Lanczos vectors at most (umap-learn: sqrt(n_rows))
 SPECTRAL_MAX_ROWS = 300_000  # beyond, the spectral start is that of a coarser graph
 COARSE_ROWS = 100_000  # groups of rows in that coarser graph
-NEGATIVES_PER_ROW = 5  # uniform negatives drawn per row and epoch
 CLIP = 4.0  # umap-learn's clip of each coordinate of a repulsive step
-MAX_ALPHA = 0.5  # the step 1 - epoch / n_epochs is capped at this
+BATCHES_PER_EPOCH = 4  # mini-batches of edges an epoch steps through in turn
+BLOCK_EDGES = 8192  # kept edges whose steps are computed at once (a thread's unit)
 D2_FLOOR = 1e-12  # squared distances below this count as this (duplicates)
 MIN_ROWS_PER_THREAD = 4_000  # fewer rows per thread: the epochs run on fewer threads
 
@@ -259,157 +263,137 @@ def _pruned(graph, n_epochs):
     return pruned
 
 
-class _LayoutSteps:
-    """The epochs' constants and buffers for one graph (float32 throughout).
+def _attraction(diff, scale, a, b):
+    """``clip(c_att(d) (y_j - y_i), -4, 4) * scale`` in place on ``diff`` (rows ``y_j - y_i``).
 
-    The rows are cut into ``n_parts`` ranges of consecutive rows, and the
-    edges by the range of their first row. Each part's work is the same
-    arithmetic whether the parts run one after the other or at once, on
-    threads (NumPy and SciPy release the GIL in these loops), so the number
-    of parts never changes a result.
+    ``c_att(d) = 2ab d^(2b-2) / (1 + a d^(2b)) = 2ab / (d2^(1-b) + a d2)``.
+    """
+    d2 = np.einsum("ij,ij->i", diff, diff)
+    np.maximum(d2, D2_FLOOR, out=d2)
+    c = np.log(d2)
+    c *= np.float32(1.0) - b
+    np.exp(c, out=c)
+    d2 *= a
+    c += d2
+    np.divide(np.float32(2.0) * a * b, c, out=c)
+    diff *= c[:, None]
+    np.clip(diff, -CLIP, CLIP, out=diff)
+    diff *= scale[:, None]
+
+
+def _repulsion(diff, weight, a, b):
+    """``clip(c_rep(d) (y_i - y_r), -4, 4) * weight`` in place on ``diff`` (rows ``y_i - y_r``).
+
+    ``c_rep(d) = 2b / ((0.001 + d2)(1 + a d2^b))``; a negative at the row's
+    own position (itself, or a duplicate) pushes nothing.
+    """
+    d2 = np.einsum("ij,ij->i", diff, diff)
+    c = np.maximum(d2, D2_FLOOR)
+    np.log(c, out=c)
+    c *= b
+    np.exp(c, out=c)
+    c *= a
+    c += 1.0
+    c *= d2 + np.float32(0.001)
+    np.divide(np.float32(2.0) * b, c, out=c)
+    c[d2 <= 0.0] = 0.0
+    diff *= c[:, None]
+    np.clip(diff, -CLIP, CLIP, out=diff)
+    diff *= weight[:, None]
+
+
+class _EdgeSteps:
+    """UMAP's epochs as mini-batches of sampled edges (float32 throughout).
+
+    Each undirected edge of weight ``w`` (of the largest weight) is kept in
+    an epoch with probability ``min(1, 2w)`` and its pull scaled by
+    ``max(1, 2w)``: in expectation umap-learn's, which samples each of the
+    edge's two directed entries with probability ``w`` and moves both ends.
+    Each end of a kept edge is pushed from one uniform negative, weighted
+    ``negative_sample_rate / 2`` times the edge's scale: again umap-learn's
+    expectation, ``negative_sample_rate * w`` negatives per end and epoch.
+
+    The edges are shuffled once and cut into ``n_batches`` mini-batches; an
+    epoch steps through them in turn, so that later batches see the earlier
+    ones' moves. Within a batch, the gradients of the kept edges are cut
+    into ``n_parts`` ranges and the scatter onto the rows into ``n_parts``
+    sets of columns: each is the same arithmetic whether the parts run one
+    after the other or at once, on threads, so the number of parts never
+    changes a result.
     """
 
-    def __init__(self, graph, dim, a, b, negative_sample_rate, negatives_per_row, n_parts=1):
-        n = graph.shape[0]
-        self.n, self.m = n, negatives_per_row
-        largest = graph.data.max() if graph.nnz else 1.0
-        # Each undirected edge once (upper triangle), and the edge of each CSR entry.
-        upper = sp.triu(graph, k=1).tocsr()
-        self.heads = np.repeat(np.arange(n), np.diff(upper.indptr))
-        self.tails = upper.indices.astype(np.intp)
-        n_edges = self.tails.size
-        numbered = sp.csr_matrix(
-            (np.arange(1, n_edges + 1, dtype=np.float64), upper.indices, upper.indptr),
-            shape=(n, n),
-        )
-        numbered = (numbered + numbered.T).tocsr()
-        numbered.sort_indices()
-        self.edge_of_entry = (numbered.data - 1).astype(np.intp)
-        # Both ends of a sampled edge move (2), by 2ab w / max weight.
-        self.edge_weight = (upper.data * (2.0 * 2 * a * b / largest)).astype(np.float32)
-        degree = np.asarray(graph.sum(axis=1), dtype=np.float64).ravel() / largest
-        self.negative_weight = (negative_sample_rate * degree / max(self.m, 1)).astype(np.float32)
-        coefficients = sp.csr_matrix(
-            (np.empty(numbered.nnz, np.float32), numbered.indices, numbered.indptr), shape=(n, n)
-        )
-        bounds = np.linspace(0, n, max(1, min(n_parts, n)) + 1).astype(np.intp)
-        self.parts = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
-        edge_bounds = np.searchsorted(self.heads, bounds)  # heads ascend
-        self.edge_parts = [slice(lo, hi) for lo, hi in zip(edge_bounds[:-1], edge_bounds[1:])]
-        indptr = numbered.indptr
-        self.entry_parts = [slice(indptr[p.start], indptr[p.stop]) for p in self.parts]
-        # each part's rows of the coefficients, refilled every epoch
-        self.coefficients = [coefficients[rows] for rows in self.parts]
-        self.diff = np.empty((n_edges, dim), np.float32)
-        self.head_rows = np.empty((n_edges, dim), np.float32)
-        self.d2 = np.empty(n_edges, np.float32)
-        self.c = np.empty(n_edges, np.float32)
+    def __init__(self, graph, dim, a, b, negative_sample_rate, rng, n_batches, n_parts=1):
+        self.n, self.dim = graph.shape[0], dim
+        upper = sp.triu(graph, k=1).tocoo()
+        order = rng.permutation(upper.nnz)
+        self.heads = upper.row[order].astype(np.intp)
+        self.tails = upper.col[order].astype(np.intp)
+        twice = 2.0 * upper.data[order] / (upper.data.max() if upper.nnz else 1.0)
+        self.keep_probability = np.minimum(twice, 1.0).astype(np.float32)
+        self.scale = np.maximum(twice, 1.0).astype(np.float32)
+        self.negative_weight = (negative_sample_rate / 2.0 * self.scale).astype(np.float32)
+        bounds = np.linspace(0, upper.nnz, n_batches + 1).astype(np.intp)
+        self.batches = [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        self.n_parts = max(1, n_parts)
+        largest = max((s.stop - s.start for s in self.batches), default=0)
+        self.ends = np.empty(2 * largest, np.intp)
+        self.gradient = np.empty((2 * largest, dim), np.float32)
         self.a, self.b = np.float32(a), np.float32(b)
-        self.row = np.dtype((np.void, 4 * dim))  # a row as one item: a faster take
 
-    def edge_coefficients(self, Y, part):
-        """``2 w_ij c_att(d_ij)`` of the edges of one part, into ``self.c``."""
-        edges = self.edge_parts[part]
-        diff, d2, c = self.diff[edges], self.d2[edges], self.c[edges]
-        rows = Y.view(self.row).ravel()
-        np.take(rows, self.tails[edges], out=diff.view(self.row).ravel())
-        head_rows = self.head_rows[edges]
-        np.take(rows, self.heads[edges], out=head_rows.view(self.row).ravel())
-        diff -= head_rows
-        np.einsum("ij,ij->i", diff, diff, out=d2)
-        # 2 * 2ab w d2^(b-1) / (1 + a d2^b) = 2 * 2ab w / (d2^(1-b) + a d2)
-        np.maximum(d2, D2_FLOOR, out=d2)
-        np.log(d2, out=c)
-        c *= np.float32(1.0) - self.b
-        np.exp(c, out=c)
-        d2 *= self.a
-        c += d2
-        np.divide(self.edge_weight[edges], c, out=c)
+    def draw(self, batch, rng):
+        """The kept edges of one batch and a negative for each of their ends."""
+        kept = np.flatnonzero(
+            rng.random(batch.stop - batch.start, dtype=np.float32) < self.keep_probability[batch]
+        )
+        kept += batch.start
+        return kept, rng.integers(0, self.n, size=2 * kept.size)
 
-    def attraction_rows(self, Y, part):
-        """``sum_j 2 w_ij c_att(d_ij) (y_j - y_i)`` for the rows of one part.
+    def edge_gradients(self, Y, kept, negatives, part):
+        """Both ends' steps of one part's blocks of the kept edges, into ``self.gradient``.
 
-        As ``C @ Y - rowsum(C) * Y``, once every part's edge coefficients are in.
+        The kept edges are cut into blocks of ``BLOCK_EDGES``; part ``p`` of
+        ``P`` takes blocks ``p, p + P, ...``. Block rows ``[2 lo, 2 hi)`` of the
+        gradient (and of ``self.ends``) hold the heads of edges ``kept[lo:hi]``,
+        then their tails; the negatives are drawn in the same order.
         """
-        C = self.coefficients[part]
-        np.take(self.c, self.edge_of_entry[self.entry_parts[part]], out=C.data)
-        step = C @ Y
-        step -= np.asarray(C.sum(axis=1), dtype=np.float32) * Y[self.parts[part]]
-        return step
+        for lo in range(part * BLOCK_EDGES, kept.size, self.n_parts * BLOCK_EDGES):
+            hi = min(lo + BLOCK_EDGES, kept.size)
+            edges, size = kept[lo:hi], hi - lo
+            ends, block = self.ends[2 * lo : 2 * hi], self.gradient[2 * lo : 2 * hi]
+            np.take(self.heads, edges, out=ends[:size])
+            np.take(self.tails, edges, out=ends[size:])
+            np.take(Y, ends, axis=0, out=block)
+            pull = block[size:] - block[:size]
+            _attraction(pull, self.scale[edges], self.a, self.b)
+            push = np.take(Y, negatives[2 * lo : 2 * hi], axis=0)
+            np.subtract(block, push, out=push)
+            weight = self.negative_weight[edges]
+            _repulsion(push, np.concatenate([weight, weight]), self.a, self.b)
+            np.add(push[:size], pull, out=block[:size])
+            np.subtract(push[size:], pull, out=block[size:])
 
-    def repulsion_rows(self, Y, others, part):
-        """``(m_neg deg_i / m) sum_r clip(c_rep(d_ir) (y_i - y_r), -4, 4)`` for one part.
+    def scatter(self, Y, E, alpha):
+        """Add ``alpha`` times the steps of the kept edges' ends to their rows of ``Y``.
 
-        ``others`` holds ``m`` negatives for every row, all rows' in a row.
-        The clip binds only for close pairs (``c_rep * d > 4``); those few are
-        summed apart.
+        One column at a time: ``np.bincount`` holds the GIL, so threads would
+        not share this.
         """
-        rows, m, dim = self.parts[part], self.m, Y.shape[1]
-        n = rows.stop - rows.start
-        if m == 0:
-            return np.zeros((n, dim), np.float32)
-        mine = others[rows.start * m : rows.stop * m]
-        diff = np.take(Y.view(self.row).ravel(), mine).view(np.float32).reshape(n, m, dim)
-        np.subtract(Y[rows, None, :], diff, out=diff)
-        d2 = np.einsum("ijk,ijk->ij", diff, diff)
-        p = np.maximum(d2, D2_FLOOR)
-        np.log(p, out=p)
-        p *= self.b
-        np.exp(p, out=p)
-        p *= self.a
-        p += 1.0
-        p *= d2 + np.float32(0.001)
-        r = np.divide(np.float32(2.0) * self.b, p)
-        r[d2 <= 0.0] = 0.0  # the row itself, or a duplicate
-        clipped = r * r * d2 > np.float32(CLIP * CLIP)
-        c = np.where(clipped, np.float32(0.0), r)
-        weight = self.negative_weight[rows]
-        c *= weight[:, None]
-        step = np.einsum("ijk,ij->ik", diff, c)
-        if clipped.any():
-            near, cols = np.nonzero(clipped)
-            close = r[near, cols, None] * diff[near, cols]
-            np.clip(close, -CLIP, CLIP, out=close)
-            close *= weight[near, None]
-            for d in range(dim):
-                step[:, d] += np.bincount(near, weights=close[:, d], minlength=n).astype(np.float32)
-        return step
+        ends, gradient = self.ends[: 2 * E], self.gradient[: 2 * E]
+        for d in range(self.dim):
+            step = np.bincount(ends, weights=gradient[:, d], minlength=self.n)
+            step *= alpha
+            Y[:, d] += step.astype(np.float32)
 
-    def draw_negatives(self, rng):
-        """``m`` uniform negatives for every row, drawn at once."""
-        return rng.integers(0, self.n, size=self.n * self.m)
-
-    def attraction(self, Y):
-        """The attraction of every row (all parts, one after the other)."""
-        for part in range(len(self.parts)):
-            self.edge_coefficients(Y, part)
-        return np.vstack([self.attraction_rows(Y, part) for part in range(len(self.parts))])
-
-    def repulsion(self, Y, rng):
-        """The repulsion of every row from negatives drawn with ``rng``."""
-        others = self.draw_negatives(rng)
-        return np.vstack([self.repulsion_rows(Y, others, part) for part in range(len(self.parts))])
-
-    def step(self, Y, rng, out, run_parts):
-        """One epoch's step of every row into ``out``: attraction plus repulsion.
-
-        ``run_parts(work)`` calls ``work(part)`` for every part and returns
-        when all have returned.
-        """
-
-        def rows_step(part):
-            step = self.attraction_rows(Y, part)
-            step += self.repulsion_rows(Y, others, part)
-            out[self.parts[part]] = step
-
-        run_parts(partial(self.edge_coefficients, Y))
-        others = self.draw_negatives(rng)
-        run_parts(rows_step)
-        return out
+    def epoch(self, Y, alpha, rng, run_parts):
+        """One epoch: each mini-batch's kept edges, then their steps, in turn."""
+        for batch in self.batches:
+            kept, negatives = self.draw(batch, rng)
+            run_parts(partial(self.edge_gradients, Y, kept, negatives))
+            self.scatter(Y, kept.size, alpha)
 
 
 def _parts_runner(pool, n_parts):
-    """``run_parts`` for :meth:`_LayoutSteps.step`: part 0 here, the others on ``pool``."""
+    """``run_parts`` for :meth:`_EdgeSteps.epoch`: part 0 here, the others on ``pool``."""
 
     def run_parts(work):
         pending = [pool.submit(work, part) for part in range(1, n_parts)] if pool else []
@@ -433,28 +417,28 @@ def optimize_layout(graph, Y, n_epochs, a, b, negative_sample_rate, seed, log=No
     """UMAP's epochs on ``Y`` (float32, changed in place and returned).
 
     ``graph`` is pruned float32 CSR (:func:`_pruned`); ``seed`` seeds the
-    negatives; ``log(epoch)`` is called after each epoch if given. The epochs
-    run on up to ``n_threads`` threads (:func:`layout_parts`); the result is
-    the same bit for bit on any number of them.
+    order of the edges and every epoch's draws (:class:`_EdgeSteps`);
+    ``log(epoch)`` is called after each epoch if given. The step size falls
+    from 1 to 0 over the epochs, as umap-learn's. The epochs run on up to
+    ``n_threads`` threads (:func:`layout_parts`); the result is the same bit
+    for bit on any number of them.
     """
     rng = np.random.default_rng(seed)
-    steps = _LayoutSteps(
+    steps = _EdgeSteps(
         graph,
         Y.shape[1],
         a,
         b,
         negative_sample_rate,
-        NEGATIVES_PER_ROW,
+        rng,
+        BATCHES_PER_EPOCH,
         n_parts=layout_parts(Y.shape[0], n_threads),
     )
-    n_parts = len(steps.parts)
-    step = np.empty_like(Y)
+    n_parts = steps.n_parts
     with ThreadPoolExecutor(n_parts - 1) if n_parts > 1 else nullcontext() as pool:
         run_parts = _parts_runner(pool, n_parts)
         for epoch in range(n_epochs):
-            steps.step(Y, rng, step, run_parts)
-            step *= np.float32(min(1.0 - epoch / n_epochs, MAX_ALPHA))
-            Y += step
+            steps.epoch(Y, np.float32(1.0 - epoch / n_epochs), rng, run_parts)
             if log is not None:
                 log(epoch)
     return Y

@@ -291,7 +291,7 @@ def test_scale_progress_lines_carry_the_seconds():
 def test_layouts_quick(tmp_path, run_quick_benchmark):
     pytest.importorskip("umap")
     out = run_quick_benchmark("bench_clustering.py", "--layouts", "--out", str(tmp_path)).stdout
-    assert "| data set | graph on | the spectral start | skae's epochs (full-batch" in out
+    assert "| data set | graph on | the spectral start | skae's epochs (edge mini-batches" in out
     report = json.loads((tmp_path / "layouts.json").read_text())
     assert report["quick"] and report["seeds"] == [0]
     sets = ["digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000"]

@@ -16,7 +16,7 @@ from skae import AutoencoderTransformer
 from skae import _graph_layout as graph_layout
 from skae._compat import _openmp_effective_n_threads
 from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
-from skae._graph_layout import _LayoutSteps, _pruned, optimize_layout, spectral_start
+from skae._graph_layout import _EdgeSteps, _pruned, optimize_layout, spectral_start
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, rows_graph
 from skae._optimizers import l2_penalty
@@ -209,33 +209,59 @@ def test_ab_params_follow_min_dist():
 # ----------------------------------------------------------------- the layout
 
 
-@pytest.mark.parametrize("n_parts", [1, 3])
-def test_layout_steps_against_a_direct_formula(n_parts):
-    """One epoch's attraction, and its repulsion replayed with the same negatives."""
+def _graph_and_steps(n_parts, rate=5):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
     graph = _pruned(fuzzy_graph(*nearest_neighbors(X, 5), 6), 200)
-    Y = rng.normal(size=(30, 2)).astype(np.float32)
     a, b = find_ab_params(1.0, 0.0)
-    steps = _LayoutSteps(
-        graph, 2, a, b, negative_sample_rate=5, negatives_per_row=3, n_parts=n_parts
-    )
+    steps = _EdgeSteps(graph, 2, a, b, rate, np.random.default_rng(1), n_batches=3, n_parts=n_parts)
+    return graph, steps, a, b
+
+
+def test_edge_sampling_keeps_umaps_expected_pull_and_push():
+    """Kept with probability min(1, 2w), scaled by max(1, 2w): 2w in expectation."""
+    graph, steps, _, _ = _graph_and_steps(1, rate=5)
     W = graph.toarray() / graph.data.max()
-    d2 = np.maximum(((Y[:, None] - Y[None]) ** 2).sum(axis=2), 1e-12)
-    c_att = 2 * a * b * d2 ** (b - 1) / (1 + a * d2**b)
-    expected = 2 * ((W * c_att)[:, :, None] * (Y[None] - Y[:, None])).sum(axis=1)
-    np.testing.assert_allclose(steps.attraction(Y.copy()), expected, rtol=1e-4, atol=1e-5)
-    others = np.random.default_rng(1).integers(0, 30, size=90).reshape(30, 3)
-    repel = np.zeros_like(Y, dtype=np.float64)
-    for i in range(30):
-        for r in others[i]:
-            diff = (Y[i] - Y[r]).astype(np.float64)
-            sq = diff @ diff
-            if sq > 0:
-                coefficient = 2 * b / ((0.001 + sq) * (1 + a * sq**b))
-                repel[i] += np.clip(coefficient * diff, -4, 4) * 5 * W[i].sum() / 3
-    got = steps.repulsion(Y.copy(), np.random.default_rng(1))
-    np.testing.assert_allclose(got, repel, rtol=1e-4, atol=1e-5)
+    w = W[steps.heads, steps.tails]
+    assert steps.heads.size == np.count_nonzero(np.triu(W, 1))  # each edge once
+    np.testing.assert_allclose(steps.keep_probability * steps.scale, 2 * w, rtol=1e-6)
+    # each end's negatives: rate * w per edge and epoch, as umap-learn's
+    np.testing.assert_allclose(steps.keep_probability * steps.negative_weight, 5 * w, rtol=1e-6)
+    assert steps.keep_probability.max() <= 1.0
+
+
+@pytest.mark.parametrize("n_parts", [1, 3])
+def test_edge_steps_against_a_direct_formula(n_parts, monkeypatch):
+    """One mini-batch's step, replayed edge by edge with the same draws."""
+    monkeypatch.setattr(graph_layout, "BLOCK_EDGES", 4)  # several blocks a part
+    _, steps, a, b = _graph_and_steps(n_parts)
+    Y = np.random.default_rng(2).normal(size=(30, 2)).astype(np.float32)
+    kept, negatives = steps.draw(steps.batches[1], np.random.default_rng(3))
+    assert kept.size > 3 * 4 and negatives.size == 2 * kept.size
+    for part in range(steps.n_parts):
+        steps.edge_gradients(Y, kept, negatives, part)
+    moved = Y.copy()
+    steps.scatter(moved, kept.size, np.float32(0.5))
+
+    def pull(d):
+        sq = max(d @ d, 1e-12)
+        return np.clip(2 * a * b * sq ** (b - 1) / (1 + a * sq**b) * d, -4, 4)
+
+    def push(d):
+        sq = d @ d
+        return 0 * d if sq == 0 else np.clip(2 * b / ((0.001 + sq) * (1 + a * sq**b)) * d, -4, 4)
+
+    step = np.zeros((30, 2))
+    Y64 = Y.astype(np.float64)
+    for lo in range(0, kept.size, 4):
+        block = kept[lo : lo + 4]
+        for k, edge in enumerate(block):
+            h, t = steps.heads[edge], steps.tails[edge]
+            scale, weight = steps.scale[edge], steps.negative_weight[edge]
+            g = pull(Y64[t] - Y64[h]) * scale
+            step[h] += g + push(Y64[h] - Y64[negatives[2 * lo + k]]) * weight
+            step[t] += -g + push(Y64[t] - Y64[negatives[2 * lo + block.size + k]]) * weight
+    np.testing.assert_allclose(moved, Y64 + 0.5 * step, rtol=1e-4, atol=1e-5)
 
 
 def test_spectral_start_puts_disconnected_parts_apart():

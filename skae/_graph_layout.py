@@ -315,11 +315,11 @@ class _EdgeSteps:
 
     The edges are shuffled once and cut into ``n_batches`` mini-batches; an
     epoch steps through them in turn, so that later batches see the earlier
-    ones' moves. Within a batch, the gradients of the kept edges are cut
-    into ``n_parts`` ranges and the scatter onto the rows into ``n_parts``
-    sets of columns: each is the same arithmetic whether the parts run one
-    after the other or at once, on threads, so the number of parts never
-    changes a result.
+    ones' moves. Within a batch, the steps of the kept edges are computed in
+    blocks of ``BLOCK_EDGES``, dealt out to ``n_parts`` parts, then summed onto
+    the rows one column at a time: each block is the same arithmetic whether
+    the parts run one after the other or at once, on threads, so the number
+    of parts never changes a result.
     """
 
     def __init__(self, graph, dim, a, b, negative_sample_rate, rng, n_batches, n_parts=1):
@@ -405,7 +405,7 @@ def _parts_runner(pool, n_parts):
 
 
 def layout_parts(n_rows, n_threads):
-    """How many parts, one per thread, the epochs of ``n_rows`` rows are cut into.
+    """How many parts, one per thread, share the epochs' work on ``n_rows`` rows.
 
     Each thread gets at least ``MIN_ROWS_PER_THREAD`` rows: below that, the
     threads cost more than they save.

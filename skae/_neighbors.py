@@ -389,7 +389,7 @@ def rows_graph(
     graph : scipy.sparse matrix of shape (n_rows, n_rows)
     features : ndarray of shape (n_rows, min(n_axes, GRAPH_COMPONENTS))
         The rows' first components, which place the graph's disconnected
-        parts (:func:`~skae._graph_layout.spectral_start`).
+        parts (:func:`~skae._spectral_start.spectral_start`).
     projection : ndarray of shape (n_rows, n_axes)
         The rows on all ``n_axes`` axes.
     axes : ndarray of shape (n_axes, n_features)

@@ -12,15 +12,16 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.metrics import normalized_mutual_info_score
 
-from skae import AutoencoderTransformer
+from skae import AutoencoderTransformer, _spectral_start
 from skae import _graph_layout as graph_layout
 from skae._compat import _openmp_effective_n_threads
 from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
-from skae._graph_layout import _EdgeSteps, _pruned, optimize_layout, spectral_start
+from skae._graph_layout import _EdgeSteps, _pruned, optimize_layout
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, rows_graph
 from skae._optimizers import l2_penalty
 from skae._regularizers import GaussianPool
+from skae._spectral_start import spectral_start
 
 
 @pytest.fixture
@@ -280,8 +281,8 @@ def test_coarse_spectral_start_above_the_row_cap_separates_parts(monkeypatch):
     parts = np.repeat(np.arange(4), 400)
     X = rng.normal(size=(4, 5))[parts] * 2.5 + rng.normal(size=(1600, 5)) * 0.5
     graph = fuzzy_graph(*nearest_neighbors(X, 9), 10)
-    monkeypatch.setattr(graph_layout, "SPECTRAL_MAX_ROWS", 1000)
-    monkeypatch.setattr(graph_layout, "COARSE_ROWS", 150)  # about 11 rows a group
+    monkeypatch.setattr(_spectral_start, "SPECTRAL_MAX_ROWS", 1000)
+    monkeypatch.setattr(_spectral_start, "COARSE_ROWS", 150)  # about 11 rows a group
     start = spectral_start(graph, 3, np.random.RandomState(0), X)
     assert start.shape == (1600, 3) and start.dtype == np.float32
     assert start.min() >= 0 and start.max() <= 10

@@ -117,7 +117,9 @@ class AutoencoderTransformer(BaseAutoencoder):
         umap-learn, a row counts as its own first neighbour: each row is
         linked to its ``k - 1`` nearest others), measured on their top 30
         principal components (on all the features for sparse ``X``, such as
-        tf-idf rows, whose top components keep little of the distances),
+        tf-idf rows, whose top components keep little of the distances;
+        there, of three times as many nearest, the ``k - 1`` that share
+        most of them),
         and laid out in ``n_components`` dimensions as
         umap-learn lays it out (a spectral start, then 500 epochs up to 10,000
         rows and 200 beyond; from 8,000 rows up the epochs run on as many

@@ -10,6 +10,8 @@
   ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
 - :func:`pca_projection`: the rows on their top principal components, where
   the graph of dense rows is built;
+- :func:`shared_neighbors`: of more candidate neighbours, those that share
+  most candidates with the row (the graph of sparse rows keeps these);
 - :func:`neighbor_graph`: all of it for the training rows of an autoencoder;
 - :func:`rows_graph`: the rows' principal components, then that graph (on
   those components for dense rows, on the rows themselves for sparse ones).
@@ -30,12 +32,15 @@ __all__ = [
     "neighbor_graph",
     "pca_projection",
     "rows_graph",
+    "shared_neighbors",
 ]
 
 SMOOTH_K_TOLERANCE = 1e-5  # as umap-learn
 MIN_K_DIST_SCALE = 1e-3  # as umap-learn
 EXACT_SEARCH_ROWS = 100_000  # neighbors_algorithm="auto": exact search up to this many rows
 GRAPH_COMPONENTS = 30  # the graph of dense rows is built on their top principal components
+SHARED_CANDIDATES = 3  # sparse rows: candidates searched per neighbour kept (shared_neighbors)
+SHARED_CHUNK_VALUES = 1 << 22  # shared_neighbors: bounds a chunk's counts of shared candidates
 
 
 def _check_rows(X):
@@ -346,24 +351,90 @@ def pca_projection(X, rows, mean, scale, axes):
     return out
 
 
-def neighbor_graph(points, n_neighbors, *, algorithm, random_state, verbose=0, space=None):
+def shared_neighbors(indices, distances, n_neighbors):
+    """Of each row's candidate neighbours, the ``n_neighbors`` sharing most candidates with it.
+
+    The candidates of row ``i``, ``C(i)``, are its nearest others, nearest
+    first (:func:`nearest_neighbors`). A candidate ``j`` ranks by the size of
+    ``({i} | C(i)) & ({j} | C(j))``, the shared-nearest-neighbour similarity
+    of Jarvis and Patrick (1973); of candidates sharing as many, the nearer
+    ranks first. Neighbours that many of a row's neighbours also have lie
+    within the same dense part, where a neighbour found by distance alone may
+    lie across a gap: on sparse text-like rows, more of the kept neighbours
+    share the row's class.
+
+    Parameters
+    ----------
+    indices : ndarray of shape (n_samples, n_candidates)
+    distances : ndarray of shape (n_samples, n_candidates)
+        Each row's candidates and their distances, non-decreasing.
+    n_neighbors : int
+        Neighbours to keep, at most ``n_candidates``.
+
+    Returns
+    -------
+    indices, distances : ndarray of shape (n_samples, n_neighbors)
+        The kept neighbours, nearest first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae._neighbors import nearest_neighbors, shared_neighbors
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.2], [4.4]])
+    >>> indices, distances = nearest_neighbors(X, 3)
+    >>> kept, _ = shared_neighbors(indices, distances, 2)
+    >>> indices[2]  # row 2's three nearest
+    array([1, 3, 0])
+    >>> kept[2]  # row 3 is nearer than row 0, but shares fewer of them
+    array([1, 0])
+    """
+    n, n_candidates = indices.shape
+    if n_candidates <= n_neighbors:
+        return indices, distances
+    pointers = np.arange(0, indices.size + 1, n_candidates)
+    ones = np.ones(indices.size, dtype=np.int32)
+    lists = sp.csr_matrix((ones, indices.ravel(), pointers), shape=(n, n))
+    lists = (lists + sp.identity(n, dtype=np.int32, format="csr")).tocsr()
+    members = lists.T.tocsr()
+    shared = np.empty(indices.shape, dtype=np.int32)
+    chunk_rows = max(1, SHARED_CHUNK_VALUES // (n_candidates + 1) ** 2)
+    for rows in chunks(n, chunk_rows):
+        counts = (lists[rows] @ members).tocsr()  # |list(i) & list(j)| for every j
+        local = np.repeat(np.arange(rows.stop - rows.start), n_candidates)
+        shared[rows] = np.asarray(counts[local, indices[rows].ravel()]).reshape(-1, n_candidates)
+    # candidates come nearest first: a stable sort keeps the nearer of equal counts
+    order = np.argsort(-shared, axis=1, kind="stable")[:, :n_neighbors]
+    order.sort(axis=1)  # back to nearest first
+    return np.take_along_axis(indices, order, 1), np.take_along_axis(distances, order, 1)
+
+
+def neighbor_graph(
+    points, n_neighbors, *, algorithm, random_state, verbose=0, space=None, candidates=1
+):
     """UMAP's fuzzy graph of rows given as ``points``.
 
     ``points`` holds the rows where the distances are measured: their top
     principal components (:func:`pca_projection`), or the sparse rows
     themselves; ``space`` names them in the progress report (by default, the
-    principal components). Each row is linked to its ``n_neighbors - 1``
-    nearest others there. Returns a symmetric sparse matrix over the rows.
+    principal components). Each row is linked to ``n_neighbors - 1`` others
+    there: its nearest, or with ``candidates > 1``, those of its
+    ``candidates`` times as many nearest that share most of them
+    (:func:`shared_neighbors`). Returns a symmetric sparse matrix over the
+    rows.
     """
+    k = n_neighbors - 1
+    searched = min(points.shape[0] - 1, candidates * k)
     if verbose:
         where = space or f"{points.shape[1]} principal components"
+        kept = f", kept of {searched} by shared neighbours" if searched > k else ""
         print(
-            f"Neighbours: {n_neighbors - 1} of each of {points.shape[0]} rows, on {where}",
+            f"Neighbours: {k} of each of {points.shape[0]} rows, on {where}{kept}",
             flush=True,
         )
     indices, distances = nearest_neighbors(
-        points, n_neighbors - 1, algorithm=algorithm, random_state=random_state
+        points, searched, algorithm=algorithm, random_state=random_state
     )
+    indices, distances = shared_neighbors(indices, distances, k)
     if verbose:
         print("Neighbours: the fuzzy graph", flush=True)
     return fuzzy_graph(indices, distances, n_neighbors)
@@ -382,7 +453,10 @@ def rows_graph(
     are linked on all their features: their top components keep little of
     the distances between them, and crowd rows of every kind together where
     those components are small. (The fuzzy graph does not depend on the
-    shift and the scale, so the sparse rows are searched as they are.)
+    shift and the scale, so the sparse rows are searched as they are.) Of
+    their ``SHARED_CANDIDATES`` times as many nearest, each keeps those that
+    share most of them (:func:`shared_neighbors`): distances between short
+    sparse rows rank neighbours less reliably than their shared neighbours.
 
     Returns
     -------
@@ -401,10 +475,16 @@ def rows_graph(
     features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
     if sp.issparse(X):  # rows ascend: all of them is X itself, not a copy
         points = X if rows.size == X.shape[0] else X[rows]
-        space = f"all {X.shape[1]} features (sparse)"
+        space, candidates = f"all {X.shape[1]} features (sparse)", SHARED_CANDIDATES
     else:
-        points, space = features, None
+        points, space, candidates = features, None, 1
     graph = neighbor_graph(
-        points, n_neighbors, algorithm=algorithm, random_state=rng, verbose=verbose, space=space
+        points,
+        n_neighbors,
+        algorithm=algorithm,
+        random_state=rng,
+        verbose=verbose,
+        space=space,
+        candidates=candidates,
     )
     return graph, features, projection, axes

@@ -18,7 +18,14 @@ from skae._compat import _openmp_effective_n_threads
 from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
 from skae._graph_layout import _EdgeSteps, _pruned, optimize_layout
 from skae._graph_term import LayoutTargetTerm
-from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors, rows_graph
+from skae._neighbors import (
+    SHARED_CANDIDATES,
+    find_ab_params,
+    fuzzy_graph,
+    nearest_neighbors,
+    rows_graph,
+    shared_neighbors,
+)
 from skae._optimizers import l2_penalty
 from skae._regularizers import GaussianPool
 from skae._spectral_start import spectral_start
@@ -85,8 +92,9 @@ def test_principal_axes_of_wide_or_sparse_rows_are_pcas(form, n_features):
 
 
 def test_sparse_rows_are_linked_on_all_their_features():
-    # Sparse rows (counts, tf-idf) get the graph of the rows themselves; the
-    # same rows dense get the graph of their top 30 principal components.
+    # Sparse rows (counts, tf-idf) get the graph of the rows themselves, each
+    # keeping of SHARED_CANDIDATES times as many nearest those sharing most;
+    # the same rows dense get the graph of their top 30 principal components.
     X = sp.random(80, 60, density=0.1, format="csr", random_state=0)
     rows, mean, scale = np.arange(80), np.asarray(X.mean(axis=0)).ravel(), 0.5
 
@@ -96,8 +104,12 @@ def test_sparse_rows_are_linked_on_all_their_features():
 
     graph, features, projection, _ = graph_of(X)
     assert features.shape == (80, 30) and projection.shape == (80, 40)
-    on_rows = fuzzy_graph(*nearest_neighbors(X.toarray(), 5), 6)
-    np.testing.assert_allclose(graph.toarray(), on_rows.toarray(), atol=1e-8)
+
+    def on_rows_of(data):
+        candidates = nearest_neighbors(data, 5 * SHARED_CANDIDATES)
+        return fuzzy_graph(*shared_neighbors(*candidates, 5), 6)
+
+    np.testing.assert_allclose(graph.toarray(), on_rows_of(X.toarray()).toarray(), atol=1e-8)
     dense_graph, dense_features, _, _ = graph_of(X.toarray())
     np.testing.assert_allclose(dense_features, features, atol=1e-10)
     on_components = fuzzy_graph(*nearest_neighbors(features, 5), 6)
@@ -107,8 +119,35 @@ def test_sparse_rows_are_linked_on_all_their_features():
     graph, _, _, _ = rows_graph(
         X, some, mean, scale, 40, 6, algorithm="brute", rng=np.random.RandomState(0)
     )
-    on_some = fuzzy_graph(*nearest_neighbors(X[some].toarray(), 5), 6)
-    np.testing.assert_allclose(graph.toarray(), on_some.toarray(), atol=1e-8)
+    np.testing.assert_allclose(graph.toarray(), on_rows_of(X[some].toarray()).toarray(), atol=1e-8)
+
+
+@pytest.mark.parametrize("n_candidates", [4, 9])
+def test_shared_neighbors_against_a_direct_count(n_candidates):
+    # Each kept neighbour shares at least as many candidates (the row and the
+    # neighbour themselves included) as any candidate left out, the nearer
+    # winning ties; the kept ones come back nearest first, with their distances.
+    rng = np.random.RandomState(0)
+    X = np.round(rng.normal(size=(60, 3)), 1)  # rounded: equal counts and distances
+    indices, distances = nearest_neighbors(X, n_candidates)
+    kept, kept_distances = shared_neighbors(indices, distances, 3)
+    assert kept.shape == kept_distances.shape == (60, 3)
+    lists = [{i, *indices[i]} for i in range(60)]
+    for i in range(60):
+        counts = [len(lists[i] & lists[j]) for j in indices[i]]
+        ranked = sorted(range(n_candidates), key=lambda c: (-counts[c], c))[:3]
+        expected = sorted(ranked)  # positions among the candidates: nearest first
+        np.testing.assert_array_equal(kept[i], indices[i, expected])
+        np.testing.assert_array_equal(kept_distances[i], distances[i, expected])
+    assert (kept != indices[:, :3]).any()  # the ranking did change some
+
+
+def test_shared_neighbors_keep_all_when_no_more_candidates():
+    X = np.random.RandomState(0).normal(size=(20, 2))
+    indices, distances = nearest_neighbors(X, 4)
+    kept, kept_distances = shared_neighbors(indices, distances, 4)
+    np.testing.assert_array_equal(kept, indices)
+    np.testing.assert_array_equal(kept_distances, distances)
 
 
 def test_approximate_neighbors_recall(blobs):

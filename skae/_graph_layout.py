@@ -62,15 +62,20 @@ def default_layout_epochs(n_rows):
     return 500 if n_rows <= 10_000 else 200
 
 
-def graph_memory(n_rows, n_neighbors, n_axes, dim):
+def graph_memory(n_rows, n_neighbors, n_axes, dim, candidates=1):
     """Bytes the graph, its layout and the targets need at most, roughly, for ``n_rows``.
 
-    Per row: its principal components (float64), its neighbours and their
-    distances, the graph's entries in the fuzzy union and in CSR, and per
-    edge the layout's coefficients and gathered rows (float32).
+    Per row: its principal components (float64); ``candidates`` times
+    ``n_neighbors`` candidate neighbours with their distances (and, when
+    there are more than the neighbours, their counts of shared candidates,
+    :func:`~skae._neighbors.shared_neighbors`); the graph's entries in the
+    fuzzy union and in CSR; per edge, the layout's edge state and the ends'
+    gathered rows and steps (float32; a mini-batch holds only some of the
+    edges, so this errs high); and the layout, its start and the targets.
     """
-    per_edge = 2 * dim * 4 + 3 * 4 + 3 * 8  # gathered rows, distances, indices
-    per_row = 8 * n_axes + n_neighbors * (16 + 2 * 24 + per_edge) + 6 * 4 * dim + 8 * dim
+    per_edge = 2 * dim * 4 + 3 * 4 + 3 * 8  # steps, edge state, indices
+    searched = candidates * n_neighbors * (16 if candidates == 1 else 20)
+    per_row = 8 * n_axes + searched + n_neighbors * (2 * 24 + per_edge) + 6 * 4 * dim + 8 * dim
     return n_rows * per_row
 
 

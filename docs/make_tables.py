@@ -93,6 +93,8 @@ COMMANDS = {
     "clustering_scale": "python benchmarks/bench_scale.py --rows 1000000 "
     "--out docs/results/clustering",
     "clustering_transform": "python benchmarks/bench_transform.py --out docs/results/clustering",
+    "clustering_shared_neighbors": "python benchmarks/bench_shared_neighbors.py "
+    "--out docs/results/clustering",
     "clustering_layouts": "python benchmarks/bench_clustering.py --layouts "
     "--out docs/results/clustering",
     "clustering_panel_2d": "python benchmarks/bench_clustering.py --panel --n-components 2 "
@@ -1220,6 +1222,39 @@ def clustering_transform_table(report):
     )
 
 
+def clustering_shared_neighbors_table(report):
+    """Sparse rows: NMI and neighbour purity for each multiple of candidates, beside UMAP."""
+    multiples = report["candidates"]
+    rows = [
+        [
+            r["dataset"],
+            f"{r['n_rows']:,}",
+            str(r["n_classes"]),
+            *(f"{r[f'nmi_{m}']:.3f} ({r[f'purity_{m}']:.3f})" for m in multiples),
+            fmt(r.get("umap_nmi"), ".3f"),
+        ]
+        for r in report["rows"]
+    ]
+    header = [
+        "data set",
+        "rows",
+        "topics",
+        *(f"x{m}" + (" (default)" if m == report["default"] else "") for m in multiples),
+        "UMAP",
+    ]
+    return (
+        table(header, rows)
+        + "\nEach cell: KMeans NMI on the codes of ``AutoencoderTransformer(n_components=k, "
+        f"n_neighbors=15, random_state={report['seed']})``, and in brackets the share of "
+        "kept neighbours of the row's own topic, when each row searches that multiple of "
+        "its 14 neighbours and keeps the 14 sharing most of them (x1: the nearest alone). "
+        f"This run: ``{report['command']}`` at commit ``{report['git_commit']}``, "
+        f"{report['total_seconds'] / 60:.0f} min on {report['environment']['cores']} cores; "
+        f"1-minute load {report['load_average_start'][0]:.1f} at the start, "
+        f"{report['load_average_end'][0]:.1f} at the end.\n"
+    )
+
+
 # --------------------------------------------------------- model selection
 
 MODEL_SELECTION_COMMAND = (
@@ -1373,6 +1408,15 @@ def main(argv=None):
             if path.exists()
             else missing("clustering_scale", path),
             "clustering_scale_figure": clustering_scale_figure(),
+        }
+    )
+
+    path = RESULTS / "clustering" / "shared_neighbors.json"
+    emit(
+        {
+            "clustering_shared_neighbors": clustering_shared_neighbors_table(load(path))
+            if path.exists()
+            else missing("clustering_shared_neighbors", path)
         }
     )
 

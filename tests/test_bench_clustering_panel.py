@@ -306,3 +306,20 @@ def test_layouts_quick(tmp_path, run_quick_benchmark):
     text = make_tables().clustering_layouts_table(report)
     assert "--quick --layouts" in text and "3 times as many" in text
     assert "     - the spectral start\n" in text
+
+
+def test_shared_neighbors_quick(tmp_path, run_quick_benchmark):
+    out = run_quick_benchmark("bench_shared_neighbors.py", "--out", str(tmp_path)).stdout
+    assert "topics: x1 purity" in out
+    report = json.loads((tmp_path / "shared_neighbors.json").read_text())
+    assert report["quick"] and report["candidates"] == [1, 3] and report["git_commit"]
+    (row,) = report["rows"]
+    assert row["dataset"] == "topics" and row["n_rows"] == 600
+    for multiple in (1, 3):
+        assert 0 < row[f"purity_{multiple}"] <= 1 and 0 <= row[f"nmi_{multiple}"] <= 1
+        assert row[f"fit_seconds_{multiple}"] > 0
+    # the ranking keeps, of more candidates, neighbours of the row's own topic more often
+    assert row["purity_3"] > row["purity_1"]
+    text = make_tables().clustering_shared_neighbors_table(report)
+    assert "x3 (default)" in text and "bench_shared_neighbors.py --quick" in text
+    assert report["git_commit"] in text

@@ -16,8 +16,8 @@ n_neighbors=15, min_dist=0.0)`` (at its fastest, not seeded) in the same
 run. For each multiple it reports the share of kept neighbours of the
 row's own topic, and the NMI of ``KMeans(k, n_init=10, random_state=0)`` on
 the codes. The report goes to ``shared_neighbors.json`` in ``--out``.
-``--quick``: 600 rows, two epochs, one multiple beside 1; its numbers mean
-nothing.
+``--quick``: 600 rows, two epochs, one multiple beside 1 and no UMAP (its
+compilation would take most of the run); its numbers mean nothing.
 """
 
 import argparse
@@ -72,7 +72,7 @@ def run(args, log):
     import skae._neighbors
 
     started, load_start = time.perf_counter(), environment.load_average()
-    use_umap = has_umap()
+    use_umap = has_umap() and not args.quick
     names = list(SETS)[:1] if args.quick else list(SETS)
     candidates = (1, 3) if args.quick else args.candidates
     report = {

@@ -9,11 +9,10 @@ stage's defaults, and :func:`layout_targets`, which runs the first stage.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._graph_layout import available_memory, graph_layout, graph_memory
 from ._losses import scale_rows, weighted_dot
-from ._neighbors import SHARED_CANDIDATES, rows_graph
+from ._neighbors import candidate_multiple, rows_graph
 from ._regularizers import CodeGradient
 
 __all__ = [
@@ -114,7 +113,7 @@ def layout_targets(
         The rows on the principal axes.
     axes : ndarray of shape (n_axes, n_features)
     """
-    candidates = SHARED_CANDIDATES if sp.issparse(X) else 1
+    candidates = candidate_multiple(X)
     needed = graph_memory(rows.size, n_neighbors, n_axes, n_components, candidates)
     available = available_memory()
     if available is not None and needed > available:

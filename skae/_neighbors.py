@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from ._data import CHUNK_ROWS, chunks, principal_axes
 
 __all__ = [
+    "candidate_multiple",
     "find_ab_params",
     "fuzzy_graph",
     "nearest_neighbors",
@@ -408,6 +409,15 @@ def shared_neighbors(indices, distances, n_neighbors):
     return np.take_along_axis(indices, order, 1), np.take_along_axis(distances, order, 1)
 
 
+def candidate_multiple(X):
+    """Candidates searched per neighbour kept: ``SHARED_CANDIDATES`` for sparse ``X``, else 1.
+
+    The rows of sparse ``X`` keep the candidates they share most
+    (:func:`shared_neighbors`); dense rows keep their nearest.
+    """
+    return SHARED_CANDIDATES if sp.issparse(X) else 1
+
+
 def neighbor_graph(
     points, n_neighbors, *, algorithm, random_state, verbose=0, space=None, candidates=1
 ):
@@ -475,9 +485,9 @@ def rows_graph(
     features = np.ascontiguousarray(projection[:, :GRAPH_COMPONENTS])
     if sp.issparse(X):  # rows ascend: all of them is X itself, not a copy
         points = X if rows.size == X.shape[0] else X[rows]
-        space, candidates = f"all {X.shape[1]} features (sparse)", SHARED_CANDIDATES
+        space = f"all {X.shape[1]} features (sparse)"
     else:
-        points, space, candidates = features, None, 1
+        points, space = features, None
     graph = neighbor_graph(
         points,
         n_neighbors,
@@ -485,6 +495,6 @@ def rows_graph(
         random_state=rng,
         verbose=verbose,
         space=space,
-        candidates=candidates,
+        candidates=candidate_multiple(X),
     )
     return graph, features, projection, axes

@@ -96,9 +96,8 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
         [float(cells[i]) for i in (2, 4, 5)]
 
 
-def test_bench_clustering_quick(tmp_path):
-    script = COMPARE.parent / "bench_clustering.py"
-    out = run("--quick", "--seeds", "0", "--out", str(tmp_path), script=script)
+def test_bench_clustering_quick(tmp_path, run_quick_benchmark):
+    out = run_quick_benchmark("bench_clustering.py", "--seeds", "0", "--out", str(tmp_path)).stdout
     assert "| data set | codes | NMI | ARI |" in out
     report = json.loads((tmp_path / "clustering.json").read_text())
     assert {"raw", "pca", "ae", "ae_nn"} <= {r["method"] for r in report["rows"]}

@@ -12,10 +12,10 @@ pytest.importorskip("matplotlib")
 COMPARE = Path(__file__).resolve().parents[1] / "benchmarks" / "compare.py"
 
 
-def run(*args, script=COMPARE):
+def run(*args):
     env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [sys.executable, str(script), *args],
+        [sys.executable, str(COMPARE), *args],
         capture_output=True,
         text=True,
         env={**os.environ, **env},

@@ -805,8 +805,8 @@ def _layout_graph(X, model, seed, graph_features="components"):
     does, instead of the top principal components.
     """
     from skae._data import RowLoader, weighted_moments
-    from skae._graph_layout import layout_start
-    from skae._neighbors import GRAPH_COMPONENTS, find_ab_params, neighbor_graph, rows_graph
+    from skae._graph_layout import find_ab_params, layout_start
+    from skae._neighbors import GRAPH_COMPONENTS, neighbor_graph, rows_graph
 
     rng = np.random.RandomState(seed)
     mean, scale = weighted_moments(X)

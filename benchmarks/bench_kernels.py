@@ -32,8 +32,8 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
-from skae._graph_layout import _pruned, layout_parts, optimize_layout
-from skae._neighbors import find_ab_params, fuzzy_graph, nearest_neighbors
+from skae._graph_layout import _pruned, find_ab_params, layout_parts, optimize_layout
+from skae._neighbors import fuzzy_graph, nearest_neighbors
 from skae._spectral_start import spectral_start
 
 

@@ -16,8 +16,9 @@ import numpy as np
 
 from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions, _openmp_effective_n_threads
-from ._data import principal_axes, weighted_moments
+from ._data import pca_projection, principal_axes, weighted_moments
 from ._fitting import TrainingPlan
+from ._graph_layout import find_ab_params
 from ._graph_term import (
     LEARNING_RATE,
     LayoutTargetTerm,
@@ -26,7 +27,7 @@ from ._graph_term import (
     layout_targets,
     linear_start,
 )
-from ._neighbors import GRAPH_COMPONENTS, find_ab_params, pca_projection
+from ._neighbors import GRAPH_COMPONENTS
 from ._network import Network
 from ._objective import AutoencoderObjective
 from ._regularizers import L1CodePenalty

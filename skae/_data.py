@@ -1,4 +1,4 @@
-"""Moving rows of the data into batch buffers, and the data's moments.
+"""Moving rows of the data into batch buffers; the data's moments and principal axes.
 
 Pure NumPy/SciPy. Rows are gathered into a buffer the caller allocated once,
 so no full-size copy of the data is ever made after validation; dense and
@@ -185,6 +185,18 @@ def principal_axes(X, mean, scale, n_components, random_state, sample_weight=Non
     signs = np.sign(axes[np.arange(n_components), np.abs(axes).argmax(axis=1)])
     signs[signs == 0] = 1
     return axes * signs[:, np.newaxis]
+
+
+def pca_projection(X, rows, mean, scale, axes):
+    """``(X[rows] - mean) / scale @ axes.T`` in float64, a chunk of rows at a time."""
+    out = np.empty((len(rows), axes.shape[0]))
+    shift = mean @ axes.T
+    for part in chunks(len(rows), CHUNK_ROWS):
+        block = X[rows[part]]
+        out[part] = np.asarray(block @ axes.T, dtype=np.float64)
+        out[part] -= shift
+    out /= scale
+    return out
 
 
 def _subspace_axes(rows_times, features_times, n_features, k, random_state):

@@ -8,6 +8,9 @@ then learns them (:class:`~skae._graph_term.LayoutTargetTerm`).
 - :func:`~skae._spectral_start.spectral_start` (its own module): umap-learn's
   ``init="spectral"``, the eigenvectors of the graph's normalised Laplacian,
   its connected components placed apart;
+- :func:`find_ab_params`: the ``a``, ``b`` of the similarity of two
+  positions, ``q = 1 / (1 + a * d ** (2 * b))``, for UMAP's ``min_dist``
+  and ``spread``;
 - :func:`optimize_layout`: UMAP's epochs as mini-batches of sampled edges
   (:class:`_EdgeSteps`). umap-learn steps through the graph's directed
   entries one at a time, each sampled with probability ``w`` (its weight over
@@ -43,6 +46,7 @@ from ._spectral_start import spectral_start
 __all__ = [
     "available_memory",
     "default_layout_epochs",
+    "find_ab_params",
     "graph_layout",
     "graph_memory",
     "layout_parts",
@@ -60,6 +64,41 @@ MIN_ROWS_PER_THREAD = 4_000  # fewer rows per thread: the epochs run on fewer th
 def default_layout_epochs(n_rows):
     """umap-learn's default: 500 epochs up to 10,000 rows, 200 beyond."""
     return 500 if n_rows <= 10_000 else 200
+
+
+def find_ab_params(spread=1.0, min_dist=0.1):
+    """``a``, ``b`` of ``1 / (1 + a * d ** (2 * b))`` fitted to UMAP's target curve.
+
+    The target is 1 for ``d < min_dist`` and ``exp(-(d - min_dist) / spread)``
+    beyond, on 300 points of ``[0, 3 * spread]``; the fit is
+    :func:`scipy.optimize.curve_fit`, exactly as umap-learn does.
+
+    Parameters
+    ----------
+    spread : float, default=1.0
+        Scale of the embedded points, > 0.
+    min_dist : float, default=0.1
+        How close codes may be packed, in ``[0, 3 * spread)``.
+
+    Returns
+    -------
+    a, b : float
+    """
+    from scipy.optimize import curve_fit
+
+    if not spread > 0:
+        raise ValueError(f"spread must be positive; got {spread!r}.")
+    if not 0 <= min_dist < 3 * spread:
+        raise ValueError(f"min_dist must be in [0, 3 * spread); got {min_dist!r}.")
+
+    def curve(x, a, b):
+        return 1.0 / (1.0 + a * x ** (2 * b))
+
+    xv = np.linspace(0, spread * 3, 300)
+    yv = np.where(xv < min_dist, 1.0, np.exp(-(xv - min_dist) / spread))
+    with np.errstate(all="ignore"):  # 0 ** negative exponents on the way
+        params, _ = curve_fit(curve, xv, yv)
+    return float(params[0]), float(params[1])
 
 
 def graph_memory(n_rows, n_neighbors, n_axes, dim, candidates=1):
@@ -307,7 +346,7 @@ def graph_layout(graph, dim, a, b, negative_sample_rate, rng, data, verbose=0, n
     graph : scipy.sparse matrix of shape (n_rows, n_rows)
     dim : int
     a, b : float
-        The similarity curve (:func:`~skae._neighbors.find_ab_params`).
+        The similarity curve (:func:`find_ab_params`).
     negative_sample_rate : int
         umap-learn's negatives per sampled edge, which weighs the repulsion.
     rng : numpy.random.RandomState

@@ -6,10 +6,6 @@
 - :func:`fuzzy_graph`: UMAP's fuzzy simplicial set built from them (smooth
   per-row distances found by a vectorised bisection, symmetrised by the fuzzy
   union), a symmetric weighted graph;
-- :func:`find_ab_params`: the ``a``, ``b`` of the code-space similarity
-  ``q = 1 / (1 + a * d ** (2 * b))`` for UMAP's ``min_dist`` and ``spread``;
-- :func:`pca_projection`: the rows on their top principal components, where
-  the graph of dense rows is built;
 - :func:`shared_neighbors`: of more candidate neighbours, those that share
   most candidates with the row (the graph of sparse rows keeps these);
 - :func:`neighbor_graph`: all of it for the training rows of an autoencoder;
@@ -23,15 +19,13 @@ layout through the term of :mod:`skae._graph_term`.
 import numpy as np
 import scipy.sparse as sp
 
-from ._data import CHUNK_ROWS, chunks, principal_axes
+from ._data import chunks, pca_projection, principal_axes
 
 __all__ = [
     "candidate_multiple",
-    "find_ab_params",
     "fuzzy_graph",
     "nearest_neighbors",
     "neighbor_graph",
-    "pca_projection",
     "rows_graph",
     "shared_neighbors",
 ]
@@ -303,53 +297,6 @@ def fuzzy_graph(indices, distances, n_neighbors, *, local_connectivity=1.0, set_
     graph.eliminate_zeros()
     graph.sort_indices()
     return graph
-
-
-def find_ab_params(spread=1.0, min_dist=0.1):
-    """``a``, ``b`` of ``1 / (1 + a * d ** (2 * b))`` fitted to UMAP's target curve.
-
-    The target is 1 for ``d < min_dist`` and ``exp(-(d - min_dist) / spread)``
-    beyond, on 300 points of ``[0, 3 * spread]``; the fit is
-    :func:`scipy.optimize.curve_fit`, exactly as umap-learn does.
-
-    Parameters
-    ----------
-    spread : float, default=1.0
-        Scale of the embedded points, > 0.
-    min_dist : float, default=0.1
-        How close codes may be packed, in ``[0, 3 * spread)``.
-
-    Returns
-    -------
-    a, b : float
-    """
-    from scipy.optimize import curve_fit
-
-    if not spread > 0:
-        raise ValueError(f"spread must be positive; got {spread!r}.")
-    if not 0 <= min_dist < 3 * spread:
-        raise ValueError(f"min_dist must be in [0, 3 * spread); got {min_dist!r}.")
-
-    def curve(x, a, b):
-        return 1.0 / (1.0 + a * x ** (2 * b))
-
-    xv = np.linspace(0, spread * 3, 300)
-    yv = np.where(xv < min_dist, 1.0, np.exp(-(xv - min_dist) / spread))
-    with np.errstate(all="ignore"):  # 0 ** negative exponents on the way
-        params, _ = curve_fit(curve, xv, yv)
-    return float(params[0]), float(params[1])
-
-
-def pca_projection(X, rows, mean, scale, axes):
-    """``(X[rows] - mean) / scale @ axes.T`` in float64, a chunk of rows at a time."""
-    out = np.empty((len(rows), axes.shape[0]))
-    shift = mean @ axes.T
-    for part in chunks(len(rows), CHUNK_ROWS):
-        block = X[rows[part]]
-        out[part] = np.asarray(block @ axes.T, dtype=np.float64)
-        out[part] -= shift
-    out /= scale
-    return out
 
 
 def shared_neighbors(indices, distances, n_neighbors):

@@ -16,11 +16,10 @@ from skae import AutoencoderTransformer, _spectral_start
 from skae import _graph_layout as graph_layout
 from skae._compat import _openmp_effective_n_threads
 from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
-from skae._graph_layout import _EdgeSteps, _pruned, optimize_layout
+from skae._graph_layout import _EdgeSteps, _pruned, find_ab_params, optimize_layout
 from skae._graph_term import LayoutTargetTerm
 from skae._neighbors import (
     SHARED_CANDIDATES,
-    find_ab_params,
     fuzzy_graph,
     nearest_neighbors,
     rows_graph,

@@ -97,7 +97,9 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
 
 
 def test_bench_clustering_quick(tmp_path, run_quick_benchmark):
-    out = run_quick_benchmark("bench_clustering.py", "--seeds", "0", "--out", str(tmp_path)).stdout
+    # one job, in this process: worker processes would each compile umap-learn's code again
+    argv = ("--seeds", "0", "--n-jobs", "1", "--out", str(tmp_path))
+    out = run_quick_benchmark("bench_clustering.py", *argv).stdout
     assert "| data set | codes | NMI | ARI |" in out
     report = json.loads((tmp_path / "clustering.json").read_text())
     assert {"raw", "pca", "ae", "ae_nn"} <= {r["method"] for r in report["rows"]}

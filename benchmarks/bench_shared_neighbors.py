@@ -75,17 +75,17 @@ def run(args, log):
     use_umap = has_umap() and not args.quick
     names = list(SETS)[:1] if args.quick else list(SETS)
     candidates = (1, 3) if args.quick else args.candidates
+    default = skae._neighbors.SHARED_CANDIDATES
     report = {
         "command": " ".join(["python", "benchmarks/bench_shared_neighbors.py", *args.argv]),
         "git_commit": environment.git_commit(),
         "quick": args.quick,
         "seed": args.seed,
         "candidates": list(candidates),
-        "default": skae._neighbors.SHARED_CANDIDATES,
+        "default": default,
         "kmeans": "KMeans(k, n_init=10, random_state=0), k the number of topics",
         "rows": [],
     }
-    default = skae._neighbors.SHARED_CANDIDATES
     if use_umap:  # compile umap-learn's code, untimed
         X, _ = panel.topics(seed=0, n_rows=600)
         with warnings.catch_warnings():

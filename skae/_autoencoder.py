@@ -123,7 +123,8 @@ class AutoencoderTransformer(BaseAutoencoder):
         most of them),
         and laid out in ``n_components`` dimensions as
         umap-learn lays it out (a spectral start, then 500 epochs up to 10,000
-        rows and 200 beyond; from 8,000 rows up the epochs run on as many
+        rows, fewer beyond, down to umap-learn's 200 from 62,500 rows up;
+        from 8,000 rows up the epochs run on as many
         threads as scikit-learn's OpenMP code, see ``OMP_NUM_THREADS`` and
         threadpoolctl, and give the same layout on any number). Then the
         network learns that layout: the loss adds ``neighbor_weight`` times

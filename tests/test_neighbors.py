@@ -367,6 +367,17 @@ def test_layout_threads_get_enough_rows_each():
     assert graph_layout.layout_parts(100 * rows, 1) == 1
 
 
+@pytest.mark.parametrize(
+    "n_rows, n_epochs",
+    [(100, 500), (10_000, 500), (10_001, 499), (20_000, 353), (30_000, 288), (62_500, 200)],
+)
+def test_layout_epochs_fall_from_500_to_200_without_a_step(n_rows, n_epochs):
+    # umap-learn's 500 up to 10,000 rows; beyond, 500 * sqrt(10,000 / rows), at least 200
+    assert graph_layout.default_layout_epochs(n_rows) == n_epochs
+    assert graph_layout.default_layout_epochs(10 * n_rows) <= n_epochs
+    assert graph_layout.default_layout_epochs(10**7) == 200
+
+
 # ---------------------------------------------------------- the term on codes
 
 

@@ -851,16 +851,27 @@ def layout_alone(X, model, seed):
     return skae_epochs(model, _layout_graph(X, model, seed))
 
 
+def umap_default_epochs(n_rows):
+    """umap-learn's default epochs of ``UMAP.fit``: 500 up to 10,000 rows, 200 beyond."""
+    return 500 if n_rows <= 10_000 else 200
+
+
 def umap_epochs(model, graph):
     """umap-learn's own epochs (sequential, one edge at a time) on the same graph and start.
 
     ``umap.layouts.optimize_layout_euclidean``, as ``UMAP.fit`` calls it, but
-    not in parallel, so that the seed fixes it.
+    not in parallel, so that the seed fixes it; its default number of epochs
+    for the rows (:func:`umap_default_epochs`), on the graph pruned for them as
+    umap-learn prunes it (weights below the largest over the epochs dropped).
     """
     from umap.layouts import optimize_layout_euclidean
     from umap.umap_ import make_epochs_per_sample
 
-    pruned, start, n_epochs, a, b, layout_seed = graph
+    from skae._graph_layout import _pruned
+
+    pruned, start, _, a, b, layout_seed = graph
+    n_epochs = umap_default_epochs(pruned.shape[0])
+    pruned = _pruned(pruned, n_epochs)
     edges = pruned.tocoo()
     start = start.copy()
     rng_state = np.random.RandomState(layout_seed).randint(-(2**31) + 1, 2**31 - 1, 3)
@@ -979,7 +990,7 @@ def run_ablations(args, out, log):
 # --layouts: skae's mini-batch epochs against umap-learn's sequential ones,
 # on the same graph from the same start, over several seeds, with the graph
 # on the top principal components (as the estimator) and on all features.
-LAYOUT_SETS = ("digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000")
+LAYOUT_SETS = ("digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000", "tree_20000")
 LAYOUT_SEEDS = (0, 1, 2, 3)
 LAYOUT_EPOCHS_FACTOR = 3
 LAYOUT_METHODS = {
@@ -991,6 +1002,19 @@ LAYOUT_GRAPHS = {
     "components": "top 30 principal components",
     "features": "all features",
 }
+
+
+def within_class_share(codes, y):
+    """The share of the codes' variance within the classes: lower is tighter, apart clusters.
+
+    The sum of squared distances of the codes to their class's mean over that
+    to the mean of all codes (the within-class part of the total sum of
+    squares).
+    """
+    codes = np.asarray(codes, dtype=np.float64)
+    total = ((codes - codes.mean(axis=0)) ** 2).sum()
+    within = sum(((codes[y == c] - codes[y == c].mean(axis=0)) ** 2).sum() for c in np.unique(y))
+    return float(within / total) if total > 0 else float("nan")
 
 
 def run_layouts(args, out, log):
@@ -1023,12 +1047,15 @@ def run_layouts(args, out, log):
                 }
                 graph = _layout_graph(X, model, seed, graph_features)
                 row["n_epochs"] = int(graph[2])
+                row["umap_n_epochs"] = umap_default_epochs(X.shape[0])
                 row["start_nmi"] = kmeans_nmi(graph[1], y, k)
+                row["start_within"] = within_class_share(graph[1], y)
                 for method, build in layouts.items():
                     begin = time.perf_counter()
                     codes = build(model, graph)
                     row[f"{method}_seconds"] = time.perf_counter() - begin
                     row[f"{method}_nmi"] = kmeans_nmi(codes, y, k)
+                    row[f"{method}_within"] = within_class_share(codes, y)
                 rows.append(row)
                 log(
                     f"  {name}, graph on {LAYOUT_GRAPHS[graph_features]}, seed {seed}: "
@@ -1045,9 +1072,12 @@ def run_layouts(args, out, log):
         "estimator builds them (by default on the top 30 principal components; also on all "
         "features, centred and scaled, as umap-learn builds it) with RandomState(seed); "
         "umap-learn's optimize_layout_euclidean runs with parallel=False so that the seed "
-        "fixes it. The longer run of skae's epochs keeps the graph pruned for the default "
-        "epochs. The spectral start's column is KMeans on the positions every method starts "
-        "from.",
+        "fixes it, for umap-learn's default number of epochs (500 up to 10,000 rows, 200 "
+        "beyond) on the graph pruned for them. The longer run of skae's epochs keeps the "
+        "graph pruned for its default epochs. The spectral start's column is KMeans on the "
+        "positions every method starts from.",
+        "within_class_share": "the sum of squared distances of a layout's rows to their "
+        "class's mean over that to the mean of all rows",
         **_run_facts(args, started, load_start, commit),
         "rows": rows,
     }

@@ -752,16 +752,48 @@ def clustering_layouts_table(report):
         ],
         rows,
     )
-    epochs = " or ".join(str(n) for n in sorted({r["n_epochs"] for r in report["rows"]}))
+    epochs = {}
+    for r in report["rows"]:
+        epochs.setdefault(r["dataset"], (r["n_epochs"], r.get("umap_n_epochs", r["n_epochs"])))
+    counts = "; ".join(f"{name} {ours} and {theirs}" for name, (ours, theirs) in epochs.items())
     note = (
         f"Mean NMI of KMeans(k, n_init=10, random_state=0) on each layout over seeds {seeds} "
-        "(lowest-highest). skae's and umap-learn's epochs run umap-learn's default number of "
-        f"epochs for the rows ({epochs}), except the column "
+        "(lowest-highest). skae's and umap-learn's epochs each run their default number for "
+        f"the rows (skae's and umap-learn's: {counts}), except the column "
         f'"{report["methods"]["skae_long"]}", {report["epochs_factor"]} times as many of '
         "skae's. "
     )
     run = _run_line(report).replace("one fit at a time", "one layout at a time")
-    return f"{text}\n{note}{report['layout_note']} {run}\n"
+    text = f"{text}\n{note}{report['layout_note']} {run}\n"
+    if all("start_within" in r for r in report["rows"]):
+        text += "\n" + clustering_layouts_spread_table(report)
+    return text
+
+
+def clustering_layouts_spread_table(report):
+    """The layouts' within-class share of variance, mean over the seeds."""
+    methods = list(report["methods"])
+    rows = []
+    for key in dict.fromkeys((r["dataset"], r["graph"]) for r in report["rows"]):
+        rs = [r for r in report["rows"] if (r["dataset"], r["graph"]) == key]
+        cells = [
+            f"{statistics.mean(r[f'{m}_within'] for r in rs):.3f}" for m in ("start", *methods)
+        ]
+        rows.append([key[0], report["graphs"][key[1]], *cells])
+    text = table(
+        [
+            "data set",
+            "graph on",
+            "the spectral start",
+            *(report["methods"][m] for m in methods),
+        ],
+        rows,
+    )
+    return (
+        f"{text}\nThe same layouts' share of their variance within the classes ("
+        f"{report['within_class_share']}; mean over the seeds): the lower, the tighter and "
+        "further apart the classes' clusters.\n"
+    )
 
 
 def clustering_ablations_table(report):

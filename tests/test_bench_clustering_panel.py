@@ -294,18 +294,24 @@ def test_layouts_quick(tmp_path, run_quick_benchmark):
     assert "| data set | graph on | the spectral start | skae's epochs (edge mini-batches" in out
     report = json.loads((tmp_path / "layouts.json").read_text())
     assert report["quick"] and report["seeds"] == [0]
-    sets = ["digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000"]
+    sets = ["digits", "mnist10k", "loops", "roll_bands", "tree", "loops_20000", "tree_20000"]
     assert [(r["dataset"], r["graph"]) for r in report["rows"]] == [
         (name, graph) for name in sets for graph in ("components", "features")
     ]
     for r in report["rows"]:
-        assert r["n_rows"] == 300 and r["n_epochs"] == 500
+        assert r["n_rows"] == 300 and r["n_epochs"] == r["umap_n_epochs"] == 500
         assert 0 <= r["start_nmi"] <= 1
+        for method in ("start", "skae", "skae_long", "umap"):
+            assert 0 < r[f"{method}_within"] < 1
         for method in ("skae", "skae_long", "umap"):
             assert 0 <= r[f"{method}_nmi"] <= 1 and r[f"{method}_seconds"] > 0
+            # the epochs draw the classes together: less of the variance is within them
+            assert r[f"{method}_within"] < r["start_within"]
     text = make_tables().clustering_layouts_table(report)
     assert "--quick --layouts" in text and "3 times as many" in text
     assert "     - the spectral start\n" in text
+    assert "(skae's and umap-learn's: digits 500 and 500;" in text
+    assert "share of their variance within the classes" in text
 
 
 def test_shared_neighbors_quick(tmp_path, run_quick_benchmark):

@@ -68,12 +68,11 @@ def default_layout_epochs(n_rows):
 
     umap-learn runs 500 epochs up to 10,000 rows and 200 beyond. Its epochs
     step through the edges one at a time, each step seeing the ones before;
-    these take each mini-batch's steps at once, and above 10,000 rows 200 of
-    them leave the clusters looser than umap-learn's 200 (on the loops and
-    the tree at 20,000 rows). Beyond 10,000 rows the epochs therefore fall as
-    ``500 * sqrt(10_000 / n_rows)``, not at once: 353 at 20,000 rows, 288 at
-    30,000, and umap-learn's 200 from 62,500 rows up, where an epoch costs
-    the most.
+    these take each mini-batch's steps at once and, epoch for epoch, leave
+    the classes looser (``benchmarks/bench_clustering.py --layouts``). Beyond
+    10,000 rows the epochs therefore fall as ``500 * sqrt(10_000 / n_rows)``,
+    not at once: 353 at 20,000 rows, 288 at 30,000, and umap-learn's 200
+    from 62,500 rows up, where an epoch costs the most.
     """
     if n_rows <= FULL_EPOCHS_ROWS:
         return FULL_EPOCHS

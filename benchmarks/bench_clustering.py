@@ -1005,7 +1005,7 @@ LAYOUT_GRAPHS = {
 
 
 def within_class_share(codes, y):
-    """The share of the codes' variance within the classes: lower is tighter, apart clusters.
+    """The share of the codes' variance within the classes: lower, tighter clusters further apart.
 
     The sum of squared distances of the codes to their class's mean over that
     to the mean of all codes (the within-class part of the total sum of

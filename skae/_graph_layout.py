@@ -59,8 +59,9 @@ BATCHES_PER_EPOCH = 4  # mini-batches of edges an epoch steps through in turn
 BLOCK_EDGES = 8192  # kept edges whose steps are computed at once (a thread's unit)
 D2_FLOOR = 1e-12  # squared distances below this count as this (duplicates)
 MIN_ROWS_PER_THREAD = 4_000  # fewer rows per thread: the epochs run on fewer threads
-FULL_EPOCHS, FULL_EPOCHS_ROWS = 500, 10_000  # umap-learn: 500 epochs up to 10,000 rows
-MIN_EPOCHS = 200  # and 200 beyond, the fewest here
+MAX_LAYOUT_EPOCHS = 500  # umap-learn's epochs up to FULL_EPOCHS_ROWS rows, and the most here
+FULL_EPOCHS_ROWS = 10_000
+MIN_LAYOUT_EPOCHS = 200  # umap-learn's beyond, and the fewest here
 
 
 def default_layout_epochs(n_rows):
@@ -75,8 +76,9 @@ def default_layout_epochs(n_rows):
     from 62,500 rows up, where an epoch costs the most.
     """
     if n_rows <= FULL_EPOCHS_ROWS:
-        return FULL_EPOCHS
-    return max(MIN_EPOCHS, int(FULL_EPOCHS * np.sqrt(FULL_EPOCHS_ROWS / n_rows)))
+        return MAX_LAYOUT_EPOCHS
+    fewer = int(MAX_LAYOUT_EPOCHS * np.sqrt(FULL_EPOCHS_ROWS / n_rows))
+    return max(MIN_LAYOUT_EPOCHS, fewer)
 
 
 def find_ab_params(spread=1.0, min_dist=0.1):

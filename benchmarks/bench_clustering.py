@@ -73,7 +73,7 @@ from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import normalized_mutual_info_score
+from sklearn.metrics import calinski_harabasz_score, normalized_mutual_info_score
 from threadpoolctl import threadpool_limits
 
 HERE = str(Path(__file__).resolve().parent)
@@ -1007,14 +1007,12 @@ LAYOUT_GRAPHS = {
 def within_class_share(codes, y):
     """The share of the codes' variance within the classes: lower, tighter clusters further apart.
 
-    The sum of squared distances of the codes to their class's mean over that
-    to the mean of all codes (the within-class part of the total sum of
-    squares).
+    ``W / (W + B)``, the within-class sum of squares over the total, from
+    scikit-learn's Calinski-Harabasz index ``(B / (k - 1)) / (W / (n - k))``.
     """
-    codes = np.asarray(codes, dtype=np.float64)
-    total = ((codes - codes.mean(axis=0)) ** 2).sum()
-    within = sum(((codes[y == c] - codes[y == c].mean(axis=0)) ** 2).sum() for c in np.unique(y))
-    return float(within / total) if total > 0 else float("nan")
+    n, k = len(y), len(np.unique(y))
+    index = calinski_harabasz_score(np.asarray(codes, dtype=np.float64), y)
+    return float(1.0 / (1.0 + index * (k - 1) / (n - k)))
 
 
 def run_layouts(args, out, log):

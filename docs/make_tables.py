@@ -766,11 +766,11 @@ def clustering_layouts_table(report):
     run = _run_line(report).replace("one fit at a time", "one layout at a time")
     text = f"{text}\n{note}{report['layout_note']} {run}\n"
     if all("start_within" in r for r in report["rows"]):
-        text += "\n" + clustering_layouts_spread_table(report)
+        text += "\n" + clustering_layouts_within_table(report)
     return text
 
 
-def clustering_layouts_spread_table(report):
+def clustering_layouts_within_table(report):
     """The layouts' within-class share of variance, mean over the seeds."""
     methods = list(report["methods"])
     rows = []

@@ -1,13 +1,18 @@
 """NumPy kernel choices of the core, timed side by side.
 
-Three choices in skae's core rest on how NumPy's kernels perform, not on
-arithmetic, so they are measured here rather than asserted:
+Four choices in skae's core rest on how NumPy's and SciPy's kernels
+perform, not on arithmetic, so they are measured here rather than asserted:
 
 1. relu in float32 (``skae/_activations.py``): ``np.maximum(Z, 0)`` against
    ``np.maximum(Z, zero_row)``, a row of zeros broadcast over the batch.
 2. the squared error's sum (``skae/_losses.py``): ``np.einsum("ij,ij->", D,
    D)`` against ``np.vdot(D, D)`` (a BLAS dot product).
-3. the graph layout's epochs (``skae/_graph_layout.py``) on one thread
+3. the layout's steps summed onto the rows (``skae/_graph_layout.py``,
+   ``add_steps``): ``np.bincount`` of the ends weighted by one column of the
+   steps at a time, against one product of the ends' incidence matrix with
+   all the steps, on the kept edges of one mini-batch of the graph below;
+   the two sums are checked equal bit for bit.
+4. the graph layout's epochs (``skae/_graph_layout.py``) on one thread
    against ``--threads`` threads, on the fuzzy graph (15 neighbours) of
    Gaussian blobs in 30-D (20 centres), 10-D layout, ``--layout-rows`` rows:
    milliseconds per epoch (``--layout-epochs`` epochs per call). Below
@@ -32,7 +37,15 @@ import numpy as np
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
-from skae._graph_layout import _pruned, find_ab_params, layout_parts, optimize_layout
+from skae._graph_layout import (
+    BATCHES_PER_EPOCH,
+    _EdgeSteps,
+    _pruned,
+    add_steps,
+    find_ab_params,
+    layout_parts,
+    optimize_layout,
+)
 from skae._neighbors import fuzzy_graph, nearest_neighbors
 from skae._spectral_start import spectral_start
 
@@ -97,12 +110,46 @@ def loss_rows(rows, repeats, rng):
         yield (f"sum of squares {np.dtype(dtype).name} {rows}x784", "einsum", s, "vdot", r, ratio)
 
 
+def scatter_row(graph, start, a, b, repeats):
+    """The steps of one mini-batch's kept edges, summed onto the rows both ways."""
+    rng = np.random.default_rng(0)
+    steps = _EdgeSteps(graph, start.shape[1], a, b, 5, rng, BATCHES_PER_EPOCH)
+    kept, negatives = steps.draw(steps.batches[0], rng)
+    steps.edge_gradients(start, kept, negatives, 0)
+    ends, gradient = steps.ends[: 2 * kept.size], steps.gradient[: 2 * kept.size]
+    alpha = np.float32(0.5)
+    by_column, at_once = start.copy(), start.copy()
+
+    def bincount():
+        for d in range(gradient.shape[1]):
+            step = np.bincount(ends, weights=gradient[:, d], minlength=graph.shape[0])
+            step *= alpha
+            by_column[:, d] += step.astype(np.float32)
+
+    def incidence():
+        add_steps(at_once, ends, gradient, alpha, steps.sums)
+
+    number = max(1, 2_000_000 // ends.size)
+    by, at, ratio = compare(bincount, incidence, repeats, number)
+    if not np.array_equal(by_column, at_once):
+        raise AssertionError(f"the two sums of steps differ on {graph.shape[0]} rows")
+    return (
+        f"layout steps to rows, {graph.shape[0]} rows, {ends.size} ends (ms)",
+        "bincount per column",
+        by / 1000,
+        "incidence product",
+        at / 1000,
+        ratio,
+    )
+
+
 def layout_rows(sizes, threads, epochs, repeats):
     a, b = find_ab_params(1.0, 0.0)
     for n_rows in sizes:
         X, _ = make_blobs(n_rows, n_features=30, centers=20, random_state=0)
         graph = _pruned(fuzzy_graph(*nearest_neighbors(X, 14), 15), 200)
         start = spectral_start(graph, 10, np.random.RandomState(0), X)
+        yield scatter_row(graph, start, a, b, repeats)
         layouts = {}
 
         def epochs_on(n_threads):

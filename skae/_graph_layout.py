@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from ._spectral_start import spectral_start
 
 __all__ = [
+    "add_steps",
     "available_memory",
     "default_layout_epochs",
     "find_ab_params",
@@ -125,9 +126,12 @@ def graph_memory(n_rows, n_neighbors, n_axes, dim, candidates=1):
     :func:`~skae._neighbors.shared_neighbors`); the graph's entries in the
     fuzzy union and in CSR; per edge, the layout's edge state and the ends'
     gathered rows and steps (float32; a mini-batch holds only some of the
-    edges, so this errs high); and the layout, its start and the targets.
+    edges, so this errs high), and those of a mini-batch again in float64
+    with their incidence matrix (:func:`add_steps`); and the layout, its
+    start and the targets.
     """
     per_edge = 2 * dim * 4 + 3 * 4 + 3 * 8  # steps, edge state, indices
+    per_edge += 2 * (8 * dim + 8 + 8) // BATCHES_PER_EPOCH  # add_steps' buffers
     searched = candidates * n_neighbors * (16 if candidates == 1 else 20)
     per_row = 8 * n_axes + searched + n_neighbors * (2 * 24 + per_edge) + 6 * 4 * dim + 8 * dim
     return n_rows * per_row
@@ -195,6 +199,32 @@ def _repulsion(diff, weight, a, b):
     diff *= weight[:, None]
 
 
+def add_steps(Y, ends, steps, alpha, buffers):
+    """``Y[ends[j]] += alpha * steps[j]`` for every ``j``, repeated ends summed first.
+
+    Each row's steps are summed in float64, in the order of ``ends``, then
+    scaled by ``alpha`` and added to ``Y`` (float32): what
+    ``np.bincount(ends, weights=steps[:, d])`` sums column by column, to the
+    last bit, in one pass over the ends instead of one per column. The pass
+    is the product of the ends' incidence matrix with the steps: in
+    compressed sparse columns, column ``j`` holds a 1 in row ``ends[j]``, so
+    its index pointer is ``0, 1, ..., len(ends)`` and nothing is sorted.
+
+    ``buffers`` is ``(ones, positions, wide)`` for at least ``len(ends)``
+    ends: float64 ones, the pointer ``0, 1, ...`` (one longer) and a float64
+    array of ``steps``' width, reused from call to call.
+    """
+    n_ends = ends.size
+    ones, positions, wide = buffers
+    incidence = sp.csc_matrix(
+        (ones[:n_ends], ends, positions[: n_ends + 1]), shape=(Y.shape[0], n_ends)
+    )
+    np.copyto(wide[:n_ends], steps)
+    step = incidence @ wide[:n_ends]
+    step *= alpha
+    Y += step.astype(np.float32)
+
+
 class _EdgeSteps:
     """UMAP's epochs as mini-batches of sampled edges (float32 throughout).
 
@@ -210,7 +240,7 @@ class _EdgeSteps:
     epoch steps through them in turn, so that later batches see the earlier
     ones' moves. Within a batch, the steps of the kept edges are computed in
     blocks of ``BLOCK_EDGES``, dealt out to ``n_parts`` parts, then summed onto
-    the rows one column at a time: each block is the same arithmetic whether
+    the rows (:func:`add_steps`): each block is the same arithmetic whether
     the parts run one after the other or at once, on threads, so the number
     of parts never changes a result.
     """
@@ -231,6 +261,11 @@ class _EdgeSteps:
         largest = max((s.stop - s.start for s in self.batches), default=0)
         self.ends = np.empty(2 * largest, np.intp)
         self.gradient = np.empty((2 * largest, dim), np.float32)
+        self.sums = (
+            np.ones(2 * largest),
+            np.arange(2 * largest + 1, dtype=np.intp),
+            np.empty((2 * largest, dim)),
+        )
         self.a, self.b = np.float32(a), np.float32(b)
 
     def draw(self, batch, rng):
@@ -268,14 +303,9 @@ class _EdgeSteps:
     def scatter(self, Y, E, alpha):
         """Add ``alpha`` times the steps of the kept edges' ends to their rows of ``Y``.
 
-        One column at a time: ``np.bincount`` holds the GIL, so threads would
-        not share this.
+        Once per mini-batch, on the calling thread (:func:`add_steps`).
         """
-        ends, gradient = self.ends[: 2 * E], self.gradient[: 2 * E]
-        for d in range(self.dim):
-            step = np.bincount(ends, weights=gradient[:, d], minlength=self.n)
-            step *= alpha
-            Y[:, d] += step.astype(np.float32)
+        add_steps(Y, self.ends[: 2 * E], self.gradient[: 2 * E], alpha, self.sums)
 
     def epoch(self, Y, alpha, rng, run_parts):
         """One epoch: each mini-batch's kept edges, then their steps, in turn."""

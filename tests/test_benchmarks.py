@@ -86,9 +86,9 @@ def test_bench_kernels_prints_one_row_per_kernel_pair():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    prefixes = ("| relu", "| sum of squares", "| layout epoch")
+    prefixes = ("| relu", "| sum of squares", "| layout steps to rows", "| layout epoch")
     rows = [line for line in done.stdout.splitlines() if line.startswith(prefixes)]
-    assert len(rows) == 2 * 6 + 2 + 2
+    assert len(rows) == 2 * 6 + 2 + 2 * 2
     assert "3 threads (1 used)" in rows[-1]  # fewer rows than MIN_ROWS_PER_THREAD a thread
     for row in rows:  # kernel, A, A's time, B, B's time, A / B: the numbers parse
         cells = [cell.strip() for cell in row.strip("| ").split("|")]

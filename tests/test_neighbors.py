@@ -339,6 +339,32 @@ def test_spectral_start_keeps_a_large_part_among_many_small_ones_wide():
     assert spread.min() > 2.5  # of the start's 10 in each column, not shrunk to a point
 
 
+@pytest.mark.parametrize("dim", [1, 2, 10])
+def test_add_steps_sums_repeated_ends_as_bincount_does_bit_for_bit(dim):
+    # One pass over the ends must give the per-column float64 sums of
+    # np.bincount (the layout's former scatter), in the same order, to the bit.
+    rng = np.random.default_rng(dim)
+    n_rows, n_ends = 50, 4000  # about 80 steps a row: rounding would show
+    ends = rng.integers(0, n_rows - 5, size=n_ends).astype(np.intp)  # rows 45-49 get none
+    steps = (rng.standard_normal((n_ends, dim)) * 10.0 ** rng.integers(-3, 3, (n_ends, 1))).astype(
+        np.float32
+    )
+    alpha = np.float32(0.37)
+    Y = rng.standard_normal((n_rows, dim)).astype(np.float32)
+    start = Y.copy()
+    expected = Y.copy()
+    for d in range(dim):
+        step = np.bincount(ends, weights=steps[:, d], minlength=n_rows)
+        step *= alpha
+        expected[:, d] += step.astype(np.float32)
+    buffers = (np.ones(n_ends + 7), np.arange(n_ends + 8), np.empty((n_ends + 7, dim)))
+    graph_layout.add_steps(Y, ends, steps, alpha, buffers)  # buffers longer than needed
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, expected)
+    np.testing.assert_array_equal(Y[45:], start[45:])  # rows no end names are untouched
+    assert np.all(Y[:45] != start[:45])
+
+
 def test_layout_separates_clusters_and_repeats_bit_for_bit(blobs):
     graph = _pruned(fuzzy_graph(*nearest_neighbors(blobs, 9), 10), 200)
     a, b = find_ab_params(1.0, 0.0)

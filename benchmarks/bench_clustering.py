@@ -35,7 +35,7 @@ those sizes). ``--n-components 2`` gives both methods two-dimensional codes
 instead, as for a scatter plot, and KMeans still looks for k clusters.
 ``--held-out`` runs the same comparison over the sets of ``held_out.py``
 instead, data the defaults were not chosen on (float32, and the 0/1 rows in
-float64 too).
+float64 too); with ``--ablations``, it runs the ablations on those sets.
 
 ``--layouts``: on the digits, mnist10k, the loops, roll_bands, the tree and
 the loops grown to 20,000 rows (float32, seeds 0 to 3), the graph's layout by
@@ -972,7 +972,8 @@ def run_ablations(args, out, log):
     """The ablations on the sets of ``ABLATION_SETS``, written to ``ablations.json``."""
     started, load_start = time.perf_counter(), environment.load_average()
     commit = environment.git_commit()  # at the start: the code that runs
-    names = [n for n in ABLATION_SETS if args.datasets is None or n in args.datasets]
+    every = dict.fromkeys(n for n, _ in HELD_OUT_SETS) if args.held_out else ABLATION_SETS
+    names = [n for n in every if args.datasets is None or n in args.datasets]
     seed = args.seeds[0]
     warm_up(args.quick, False, log)
     rows = []
@@ -989,7 +990,7 @@ def run_ablations(args, out, log):
         if r.get("mse") is not None:
             r["mse_vs_pca"] = r["mse"] / pca_mse[r["dataset"]]
     report = {
-        "mode": "ablations",
+        "mode": "ablations_held_out" if args.held_out else "ablations",
         "seed": seed,
         "skae_params": {"n_neighbors": N_NEIGHBORS, **(QUICK_EPOCHS if args.quick else {})},
         "split": "datasets.split: a fixed 20% of the rows held out (permutation seeded with 0)",
@@ -1202,16 +1203,16 @@ def main(argv=None):
     parser.add_argument(
         "--held-out",
         action="store_true",
-        help="with --panel: the sets of held_out.py ("
+        help="with --panel or --ablations: the sets of held_out.py ("
         + ",".join(dict.fromkeys(n for n, _ in HELD_OUT_SETS))
-        + "), which the defaults were not chosen on, instead of panel.py's",
+        + "), which the defaults were not chosen on, instead of the usual ones",
     )
     parser.add_argument("--no-figures", action="store_true")
     args = parser.parse_args(argv)
     if args.n_components is not None and not args.panel:
         parser.error("--n-components goes with --panel")
-    if args.held_out and not args.panel:
-        parser.error("--held-out goes with --panel")
+    if args.held_out and not (args.panel or args.ablations):
+        parser.error("--held-out goes with --panel or --ablations")
     if args.n_components is not None and args.n_components < 1:
         parser.error(f"--n-components must be at least 1, got {args.n_components}")
     args.argv = sys.argv[1:] if argv is None else list(argv)

@@ -35,6 +35,8 @@ results file                             written by
                                          ``--out docs/results/clustering/spread`` (``panel.json``)
 ``results/clustering/panel_2d/``         the ``--panel`` command with ``--n-components 2`` on
                                          13 sets, ``--out docs/results/clustering/panel_2d``
+``results/clustering/held_out/``         the ``--panel`` command with ``--held-out``,
+                                         ``--out docs/results/clustering/held_out``
 ``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
                                          ``--out docs/results/clustering``
 =======================================  ==========================================================
@@ -99,6 +101,8 @@ COMMANDS = {
     "--out docs/results/clustering",
     "clustering_panel_2d": "python benchmarks/bench_clustering.py --panel --n-components 2 "
     "--datasets " + ",".join(PANEL_2D_SETS) + " --out docs/results/clustering/panel_2d",
+    "clustering_held_out": "python benchmarks/bench_clustering.py --panel --held-out "
+    "--out docs/results/clustering/held_out",
     "clustering_spread": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2,3,4 "
     "--datasets digits,mnist10k,loops,blobs,tree,iris,wine,breast_cancer,"
     "loops_20000,tree_20000,roll_bands_20000 --out docs/results/clustering/spread",
@@ -1505,6 +1509,14 @@ def main(argv=None):
             "clustering_panel_2d": clustering_panel_table(load(path))
             if path.exists()
             else missing("clustering_panel_2d", path)
+        }
+    )
+    path = RESULTS / "clustering" / "held_out" / "panel.json"
+    emit(
+        {
+            "clustering_held_out": clustering_panel_table(load(path))
+            if path.exists()
+            else missing("clustering_held_out", path)
         }
     )
     path = RESULTS / "clustering" / "spread" / "panel.json"

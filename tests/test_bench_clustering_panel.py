@@ -112,11 +112,46 @@ def test_panel_n_components_sets_the_codes_not_the_clusters(tmp_path, monkeypatc
     assert "UMAP(n_components=2," in text and "n_components=k" not in text
 
 
+def test_held_out_panel_runs_its_own_sets(tmp_path, monkeypatch):
+    bench = _bench_clustering(monkeypatch)
+    argv = ["--panel", "--held-out", "--quick", "--datasets", "helices,binary_profiles"]
+    bench.main([*argv, "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "panel.json").read_text())
+    assert report["mode"] == "held_out" and report["complete"]
+    rows = report["rows"]
+    assert [(r["label"], r["n_features"]) for r in rows] == [
+        ("helices", 60),
+        ("binary_profiles", 1500),
+        ("binary_profiles (float64)", 1500),
+    ]
+    assert [r["n_classes"] for r in rows] == [3, 8, 8]
+    assert all(0 <= r["skae_nmi"] <= 1 and "umap_nmi" not in r for r in rows)
+    assert report["scaling"] == [] and not (tmp_path / "panel_scaling.png").exists()
+    assert "--held-out" in make_tables().clustering_panel_table(report)
+
+
+def test_held_out_sets_are_fixed_by_their_seed_and_unlike_the_panel(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import held_out
+    import panel
+
+    assert not set(held_out.HELD_OUT) & set(panel.PANEL)
+    for name, load in held_out.HELD_OUT.items():
+        X, y = load(0)
+        assert X.dtype == np.float32 and y.dtype == np.int64 and X.shape[0] == y.shape[0]
+        assert np.isfinite(X).all() and np.unique(y).size >= 3, name
+        np.testing.assert_array_equal(load(0)[0], X)
+        assert not np.array_equal(load(1)[0], X), name
+    assert held_out.s_curve_bands()[0].shape[1] == 3
+    assert set(np.unique(held_out.binary_profiles()[0])) == {0.0, 1.0}
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--ablations", "--n-components", "2"], "--n-components goes with --panel"),
         (["--panel", "--n-components", "0"], "--n-components must be at least 1, got 0"),
+        (["--layouts", "--held-out"], "--held-out goes with --panel or --ablations"),
     ],
 )
 def test_panel_n_components_is_checked(monkeypatch, capsys, tmp_path, argv, message):

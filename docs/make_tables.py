@@ -35,8 +35,8 @@ results file                             written by
                                          ``--out docs/results/clustering/spread`` (``panel.json``)
 ``results/clustering/panel_2d/``         the ``--panel`` command with ``--n-components 2`` on
                                          13 sets, ``--out docs/results/clustering/panel_2d``
-``results/clustering/held_out/``         the ``--panel`` command with ``--held-out``,
-                                         ``--out docs/results/clustering/held_out``
+``results/clustering/held_out/``         the ``--panel`` and ``--ablations`` commands with
+                                         ``--held-out --out docs/results/clustering/held_out``
 ``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
                                          ``--out docs/results/clustering``
 =======================================  ==========================================================
@@ -103,6 +103,8 @@ COMMANDS = {
     "--datasets " + ",".join(PANEL_2D_SETS) + " --out docs/results/clustering/panel_2d",
     "clustering_held_out": "python benchmarks/bench_clustering.py --panel --held-out "
     "--out docs/results/clustering/held_out",
+    "clustering_held_out_ablations": "python benchmarks/bench_clustering.py --ablations "
+    "--held-out --out docs/results/clustering/held_out",
     "clustering_spread": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2,3,4 "
     "--datasets digits,mnist10k,loops,blobs,tree,iris,wine,breast_cancer,"
     "loops_20000,tree_20000,roll_bands_20000 --out docs/results/clustering/spread",
@@ -1517,6 +1519,14 @@ def main(argv=None):
             "clustering_held_out": clustering_panel_table(load(path))
             if path.exists()
             else missing("clustering_held_out", path)
+        }
+    )
+    path = RESULTS / "clustering" / "held_out" / "ablations.json"
+    emit(
+        {
+            "clustering_held_out_ablations": clustering_ablations_table(load(path))
+            if path.exists()
+            else missing("clustering_held_out_ablations", path)
         }
     )
     path = RESULTS / "clustering" / "spread" / "panel.json"

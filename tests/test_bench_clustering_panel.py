@@ -129,6 +129,14 @@ def test_held_out_panel_runs_its_own_sets(tmp_path, monkeypatch):
     assert report["scaling"] == [] and not (tmp_path / "panel_scaling.png").exists()
     assert "--held-out" in make_tables().clustering_panel_table(report)
 
+    argv = ["--ablations", "--held-out", "--quick", "--datasets", "nested_blobs"]
+    bench.main([*argv, "--out", str(tmp_path)])
+    report = json.loads((tmp_path / "ablations.json").read_text())
+    assert report["mode"] == "ablations_held_out"
+    assert {r["dataset"] for r in report["rows"]} == {"nested_blobs"}
+    assert [r["variant"] for r in report["rows"]] == [v for v, _ in bench.ABLATIONS]
+    assert "nested_blobs" in make_tables().clustering_ablations_table(report)
+
 
 def test_held_out_sets_are_fixed_by_their_seed_and_unlike_the_panel(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))

@@ -973,7 +973,7 @@ def ablation_case(name, variant, params, seed, quick):
 
 
 def run_ablations(args, out, log):
-    """The ablations on the sets of ``ABLATION_SETS``, written to ``ablations.json``."""
+    """The ablations on ``ABLATION_SETS`` (``HELD_OUT_SETS``'s), written to ``ablations.json``."""
     started, load_start = time.perf_counter(), environment.load_average()
     commit = environment.git_commit()  # at the start: the code that runs
     every = dict.fromkeys(n for n, _ in HELD_OUT_SETS) if args.held_out else ABLATION_SETS

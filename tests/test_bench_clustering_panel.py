@@ -247,7 +247,13 @@ def test_ablations_quick(tmp_path, run_quick_benchmark):
     report = json.loads((tmp_path / "ablations.json").read_text())
     assert report["seed"] == 0 and report["quick"]
     rows = {(r["dataset"], r["variant"]): r for r in report["rows"]}
-    variants = ("default", "neighbor_weight=0.25", "neighbor_weight=1.0", "linear_path=False")
+    variants = (
+        "default",
+        "neighbor_weight=0.25",
+        "neighbor_weight=1.0",
+        "linear_path=False",
+        "n_epochs x2",
+    )
     names = ("mnist10k", "digits", "loops", "roll_bands", "blobs", "tree")
     assert {r["dataset"] for r in report["rows"]} == set(names)
     for name in names:
@@ -261,9 +267,22 @@ def test_ablations_quick(tmp_path, run_quick_benchmark):
         assert 0 <= layout["nmi"] <= 1 and 0 <= layout["nmi_train"] <= 1
         assert "mse_vs_pca" not in layout and "nmi_new" not in layout
     assert rows[("digits", "neighbor_weight=1.0")]["params"] == {"neighbor_weight": 1.0}
+    assert rows[("digits", "n_epochs x2")]["epochs"] == 2  # --quick's n_epochs wins
 
     text = make_tables().clustering_ablations_table(report)
     assert "linear_path=False" in text and "--quick --ablations" in text
+
+
+def test_ablation_doubles_the_network_epochs_for_the_rows_it_fits(monkeypatch):
+    bench = _bench_clustering(monkeypatch)
+    from skae._graph_term import default_epochs
+
+    params = {"n_epochs": bench.TWICE_THE_EPOCHS, "neighbor_weight": 1.0}
+    for shape in ((1797, 64), (8000, 784), (300, 4096)):
+        X = np.zeros(shape, dtype=np.float32)
+        twice = 2 * default_epochs(*shape)
+        assert bench.network_epochs(params, X) == {"n_epochs": twice, "neighbor_weight": 1.0}
+    assert bench.network_epochs({"linear_path": False}, X) == {"linear_path": False}
 
 
 def test_transform_quick(tmp_path, run_quick_benchmark):

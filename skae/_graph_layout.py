@@ -53,6 +53,7 @@ __all__ = [
     "layout_parts",
     "layout_start",
     "optimize_layout",
+    "step_buffers",
 ]
 
 CLIP = 4.0  # umap-learn's clip of each coordinate of a repulsive step
@@ -199,6 +200,16 @@ def _repulsion(diff, weight, a, b):
     diff *= weight[:, None]
 
 
+def step_buffers(n_ends, dim):
+    """What :func:`add_steps` reuses for up to ``n_ends`` ends of ``dim`` columns.
+
+    ``(ones, positions, wide)``: float64 ones (the incidence matrix's
+    entries), its index pointer ``0, 1, ..., n_ends``, and float64 room for
+    the steps.
+    """
+    return np.ones(n_ends), np.arange(n_ends + 1, dtype=np.intp), np.empty((n_ends, dim))
+
+
 def add_steps(Y, ends, steps, alpha, buffers):
     """``Y[ends[j]] += alpha * steps[j]`` for every ``j``, repeated ends summed first.
 
@@ -210,9 +221,8 @@ def add_steps(Y, ends, steps, alpha, buffers):
     compressed sparse columns, column ``j`` holds a 1 in row ``ends[j]``, so
     its index pointer is ``0, 1, ..., len(ends)`` and nothing is sorted.
 
-    ``buffers`` is ``(ones, positions, wide)`` for at least ``len(ends)``
-    ends: float64 ones, the pointer ``0, 1, ...`` (one longer) and a float64
-    array of ``steps``' width, reused from call to call.
+    ``buffers`` comes from :func:`step_buffers` for at least ``len(ends)``
+    ends and ``steps``' width, reused from call to call.
     """
     n_ends = ends.size
     ones, positions, wide = buffers
@@ -261,11 +271,7 @@ class _EdgeSteps:
         largest = max((s.stop - s.start for s in self.batches), default=0)
         self.ends = np.empty(2 * largest, np.intp)
         self.gradient = np.empty((2 * largest, dim), np.float32)
-        self.sums = (
-            np.ones(2 * largest),
-            np.arange(2 * largest + 1, dtype=np.intp),
-            np.empty((2 * largest, dim)),
-        )
+        self.sums = step_buffers(2 * largest, dim)
         self.a, self.b = np.float32(a), np.float32(b)
 
     def draw(self, batch, rng):

@@ -357,8 +357,8 @@ def test_add_steps_sums_repeated_ends_as_bincount_does_bit_for_bit(dim):
         step = np.bincount(ends, weights=steps[:, d], minlength=n_rows)
         step *= alpha
         expected[:, d] += step.astype(np.float32)
-    buffers = (np.ones(n_ends + 7), np.arange(n_ends + 8), np.empty((n_ends + 7, dim)))
-    graph_layout.add_steps(Y, ends, steps, alpha, buffers)  # buffers longer than needed
+    buffers = graph_layout.step_buffers(n_ends + 7, dim)  # longer than needed
+    graph_layout.add_steps(Y, ends, steps, alpha, buffers)
     assert Y.dtype == np.float32
     np.testing.assert_array_equal(Y, expected)
     np.testing.assert_array_equal(Y[45:], start[45:])  # rows no end names are untouched

@@ -504,7 +504,12 @@ class AutoencoderTransformer(BaseAutoencoder):
             noise_level=self.noise_level,
             code_terms=[*l1, *code_terms],
             pool_noise=bool(code_terms),
+            pca_start=not self._starts_at_layout(),
         )
+
+    def _starts_at_layout(self):
+        """A fresh network's linear path starts at the map to the graph's layout, not PCA."""
+        return self.n_neighbors is not None and self.linear_path and not self.tied_weights
 
     def _training_plan(self, state, X, sample_weight, incremental):
         """With ``n_neighbors``: learn a UMAP layout of the rows' neighbour graph.
@@ -531,7 +536,7 @@ class AutoencoderTransformer(BaseAutoencoder):
                 f"got {rows.size} sample{plural}."
             )
         n_components = state.network.layer_sizes[state.network.code_index]
-        start = state.fresh and self.linear_path and not self.tied_weights
+        start = state.fresh and self._starts_at_layout()
         n_axes = min(START_COMPONENTS if start else GRAPH_COMPONENTS, X.shape[1])
         loader = state.loader()
         mean, scale = state.mean, state.scale

@@ -165,16 +165,30 @@ class AutoencoderObjective(NetworkObjective):
         Take Gaussian noise from a :class:`~skae._regularizers.GaussianPool`
         instead of fresh draws: the small batches of the neighbour-graph
         term's training would otherwise spend much of their time drawing.
+    pca_start : bool, default=True
+        :meth:`init` starts the linear path at PCA's axes. False leaves the
+        path's two maps at their random draw, for a caller that sets them
+        itself (the neighbour-graph term's start at the layout), so that the
+        principal axes are not computed for nothing.
     """
 
     def __init__(
-        self, network, loader, *, noise=None, noise_level=0.0, code_terms=(), pool_noise=False
+        self,
+        network,
+        loader,
+        *,
+        noise=None,
+        noise_level=0.0,
+        code_terms=(),
+        pool_noise=False,
+        pca_start=True,
     ):
         super().__init__(network, loader)
         self.noise = noise
         self.noise_level = float(noise_level)
         self.code_terms = tuple(code_terms)
         self.pool_noise = bool(pool_noise)
+        self.pca_start = bool(pca_start)
 
     @property
     def needs_rng(self):
@@ -183,28 +197,29 @@ class AutoencoderObjective(NetworkObjective):
     def init(self, X, sample_weight, rng):
         """A new parameter vector; a network with a linear path starts at PCA.
 
-        The linear path's encoder and decoder are PCA's axes and the layers'
-        last step into the code and into the output start at zero, so the
-        network starts exactly at PCA's solution. With tied weights the last
-        layer's matrix is the first's, which must stay random, and a zero step
-        into the code would be a stationary point: the decoder would start at
-        a constant, and PCA's residuals are uncorrelated with its codes, so no
-        gradient would reach the layers. That step starts at 1% of its random
-        initialisation instead, and the output bias cancels the constant the
-        decoder's layers then add.
+        The linear path's encoder and decoder are PCA's axes (with
+        ``pca_start``) and the layers' last step into the code and into the
+        output start at zero, so the network starts exactly at PCA's solution.
+        With tied weights the last layer's matrix is the first's, which must
+        stay random, and a zero step into the code would be a stationary point:
+        the decoder would start at a constant, and PCA's residuals are
+        uncorrelated with its codes, so no gradient would reach the layers.
+        That step starts at 1% of its random initialisation instead, and the
+        output bias cancels the constant the decoder's layers then add.
         """
         network = self.network
         theta = network.init(rng, X.dtype)
         if network.linear_path is None:
             return theta
         code, n_components = network.code_index, network.layer_sizes[network.code_index]
-        mean = np.zeros(X.shape[1]) if self.loader.mean is None else self.loader.mean
-        axes = principal_axes(
-            X, mean.astype(np.float64), self.loader.scale, n_components, rng, sample_weight
-        )
-        encoder, decoder = network.linear_weights(theta)
-        encoder[...] = axes.T
-        decoder[...] = axes
+        if self.pca_start:
+            mean = np.zeros(X.shape[1]) if self.loader.mean is None else self.loader.mean
+            axes = principal_axes(
+                X, mean.astype(np.float64), self.loader.scale, n_components, rng, sample_weight
+            )
+            encoder, decoder = network.linear_weights(theta)
+            encoder[...] = axes.T
+            decoder[...] = axes
         params = network.parameters(theta)
         tied = network.layers[-1].transpose
         if not tied:

@@ -502,6 +502,27 @@ def test_codes_keep_the_clusters(digits):
     assert scores["graph"] > 0.8
 
 
+@pytest.mark.parametrize(
+    "params, pca_starts",
+    [(dict(), 0), (dict(tied_weights=True), 1), (dict(n_neighbors=None), 1)],
+)
+def test_pca_start_only_where_the_layout_does_not_replace_it(monkeypatch, params, pca_starts):
+    # With the graph the linear path starts at the map to the layout; PCA's
+    # axes for it would be thrown away. Tied weights have no such start.
+    from skae import _objective
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])
+        return principal_axes(*args, **kwargs)
+
+    monkeypatch.setattr(_objective, "principal_axes", counted)
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    graph_model(**params).fit(X)
+    assert calls == [3] * pca_starts
+
+
 @pytest.mark.parametrize("n_rows, n_epochs", [(150, 782), (256, 782), (600, 334), (2000, 100)])
 def test_default_epochs_give_small_data_as_many_steps(n_rows, n_epochs):
     # about 200,000 row samples, a batch counting as at least 256 rows

@@ -446,6 +446,7 @@ HELD_OUT_SETS = (
     ("binary_profiles", "float64"),
     ("two_clusters_per_class", "float32"),
 )
+HELD_OUT_NAMES = tuple(dict.fromkeys(n for n, _ in HELD_OUT_SETS))
 # The scaling sweep over MNIST grown, seed 0: the panel's runs at these sizes
 # (mnist_grown(10_000) is mnist10k itself).
 SCALING_SETS = {10_000: "mnist10k", 30_000: "mnist_grown_30000", 100_000: "mnist_grown_100000"}
@@ -997,7 +998,7 @@ def run_ablations(args, out, log):
     """The ablations on ``ABLATION_SETS`` (``HELD_OUT_SETS``'s), written to ``ablations.json``."""
     started, load_start = time.perf_counter(), environment.load_average()
     commit = environment.git_commit()  # at the start: the code that runs
-    every = dict.fromkeys(n for n, _ in HELD_OUT_SETS) if args.held_out else ABLATION_SETS
+    every = HELD_OUT_NAMES if args.held_out else ABLATION_SETS
     names = [n for n in every if args.datasets is None or n in args.datasets]
     seed = args.seeds[0]
     warm_up(args.quick, False, log)
@@ -1229,7 +1230,7 @@ def main(argv=None):
         "--held-out",
         action="store_true",
         help="with --panel or --ablations: the sets of held_out.py ("
-        + ",".join(dict.fromkeys(n for n, _ in HELD_OUT_SETS))
+        + ",".join(HELD_OUT_NAMES)
         + "), which the defaults were not chosen on, instead of the usual ones",
     )
     parser.add_argument("--no-figures", action="store_true")

@@ -9,6 +9,9 @@ stage's defaults, and :func:`layout_targets`, which runs the first stage.
 """
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial.distance import cdist
 
 from ._graph_layout import available_memory, graph_layout, graph_memory
 from ._losses import scale_rows, weighted_dot
@@ -24,6 +27,7 @@ __all__ = [
     "default_epochs",
     "layout_targets",
     "linear_start",
+    "packed_components",
     "scaled_targets",
 ]
 
@@ -43,6 +47,14 @@ BATCH_VALUES = BATCH_SIZE * 1024
 MIN_BATCH_SIZE = 16
 LEARNING_RATE = 0.003
 CODE_RMS = 3.0
+# The graph's disconnected components, which the layout leaves far apart, are
+# moved closer (packed_components): as close as keeps the centres of any two
+# COMPONENT_MARGIN times the sum of their radii apart, a component's radius
+# being the COMPONENT_RADIUS_QUANTILE quantile of its rows' distances to its
+# centre. PAIR_BLOCK components at a time are compared with all the others.
+COMPONENT_MARGIN = 1.5
+COMPONENT_RADIUS_QUANTILE = 0.95
+PAIR_BLOCK = 512
 
 
 def default_batch_size(n_features):
@@ -73,6 +85,73 @@ def scaled_targets(layout, rms=CODE_RMS):
     return centred * (rms / current) if current > 0 else centred
 
 
+def _quantile_per_label(values, labels, counts, q):
+    """The ``q`` quantile of ``values`` within each label (linear, as ``np.quantile``)."""
+    ordered = values[np.lexsort((values, labels))]
+    starts = np.cumsum(counts) - counts
+    position = q * (counts - 1)
+    low = np.floor(position).astype(np.intp)
+    high = np.minimum(low + 1, counts - 1)
+    below, above = ordered[starts + low], ordered[starts + high]
+    return below + (position - low) * (above - below)
+
+
+def _packing_factor(centres, radii, margin):
+    """The least factor ``f <= 1`` that keeps every two ``centres`` far enough apart.
+
+    Scaled by ``f``, centres ``i`` and ``j`` stay at least ``margin * (r_i +
+    r_j)`` apart: ``f`` is the largest ``margin * (r_i + r_j) / d_ij`` over
+    the pairs, and 1 if that exceeds 1 or no pair sets it: two coinciding
+    centres, or components of a single point each.
+    """
+    factor = 0.0
+    for start in range(0, centres.shape[0], PAIR_BLOCK):
+        block = slice(start, start + PAIR_BLOCK)
+        distance = cdist(centres[block], centres)
+        np.fill_diagonal(distance[:, start:], np.inf)
+        if not np.all(distance > 0):
+            return 1.0
+        needed = margin * (radii[block, None] + radii[None, :])
+        factor = max(factor, float(np.max(needed / distance)))
+        if factor >= 1.0:
+            return 1.0
+    return factor if factor > 0 else 1.0
+
+
+def packed_components(layout, labels, n_parts, margin=COMPONENT_MARGIN):
+    """The layout with the graph's components moved closer, keeping them apart.
+
+    The layout leaves the disconnected components of the graph (``labels``
+    in ``range(n_parts)``) far apart, often by many times their own size:
+    nothing pulls them together. Targets at that scale leave the structure
+    within each component a small part of the codes, which the network then
+    fits poorly. Each component's centre is moved towards the layout's mean
+    by one common factor (its rows moved with it), the least that keeps the
+    centres of any two ``margin`` times the sum of their radii apart (the
+    ``COMPONENT_RADIUS_QUANTILE`` quantile of the rows' distances to their
+    centre). The layout comes back unchanged (the same array) when that
+    factor would be 1: a connected graph, or components already that close.
+    """
+    if n_parts < 2:
+        return layout
+    points = np.asarray(layout, dtype=np.float64)
+    n_rows = points.shape[0]
+    counts = np.bincount(labels, minlength=n_parts)
+    membership = sp.csr_matrix(
+        (np.ones(n_rows), (labels, np.arange(n_rows))), shape=(n_parts, n_rows)
+    )
+    centres = (membership @ points) / counts[:, None]
+    within = points - centres[labels]
+    radii = _quantile_per_label(
+        np.linalg.norm(within, axis=1), labels, counts, COMPONENT_RADIUS_QUANTILE
+    )
+    offsets = centres - points.mean(axis=0)
+    factor = _packing_factor(offsets, radii, margin)
+    if factor >= 1.0:
+        return layout
+    return within + factor * offsets[labels]
+
+
 def layout_targets(
     X,
     rows,
@@ -99,7 +178,8 @@ def layout_targets(
     sparse rows (:func:`~skae._neighbors.rows_graph`, ``n_axes`` axes drawn
     with ``rng``),
     laid out in ``n_components`` dimensions as umap-learn lays it out
-    (:func:`~skae._graph_layout.graph_layout`, similarity curve ``a, b``), and
+    (:func:`~skae._graph_layout.graph_layout`, similarity curve ``a, b``),
+    its disconnected components moved closer (:func:`packed_components`), and
     centred and scaled (:func:`scaled_targets`). Before any of that work, a
     graph that would not fit in the memory available is refused. The layout's
     epochs may use ``n_threads`` threads; the targets do not depend on it.
@@ -146,8 +226,9 @@ def layout_targets(
         verbose=verbose,
         n_threads=n_threads,
     )
+    n_parts, labels = connected_components(graph, directed=False)
     targets = np.zeros((X.shape[0], n_components), dtype=dtype)
-    targets[rows] = scaled_targets(layout)
+    targets[rows] = scaled_targets(packed_components(layout, labels, n_parts))
     return targets, projection, axes
 
 

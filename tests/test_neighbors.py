@@ -14,10 +14,11 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from skae import AutoencoderTransformer, _spectral_start
 from skae import _graph_layout as graph_layout
+from skae import _graph_term as graph_term
 from skae._compat import _openmp_effective_n_threads
 from skae._data import COVARIANCE_MAX_FEATURES, principal_axes
 from skae._graph_layout import _EdgeSteps, _pruned, find_ab_params, optimize_layout
-from skae._graph_term import LayoutTargetTerm
+from skae._graph_term import COMPONENT_MARGIN, LayoutTargetTerm, packed_components
 from skae._neighbors import (
     SHARED_CANDIDATES,
     fuzzy_graph,
@@ -337,6 +338,91 @@ def test_spectral_start_keeps_a_large_part_among_many_small_ones_wide():
     assert np.all(np.isfinite(start))
     spread = start[:400].max(axis=0) - start[:400].min(axis=0)
     assert spread.min() > 2.5  # of the start's 10 in each column, not shrunk to a point
+
+
+def _parts(n_parts, rows, spread, apart, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.repeat(np.arange(n_parts), rows))
+    centres = rng.normal(size=(n_parts, 2)) * apart
+    return centres[labels] + rng.normal(size=(labels.size, 2)) * spread, labels
+
+
+def _packed_directly(layout, labels, n_parts, margin):
+    """packed_components written plainly: a loop over the parts and their pairs."""
+    centres = np.stack([layout[labels == i].mean(axis=0) for i in range(n_parts)])
+    within = layout - centres[labels]
+    radii = [np.quantile(np.linalg.norm(within[labels == i], axis=1), 0.95) for i in range(n_parts)]
+    offsets = centres - layout.mean(axis=0)
+    factor = max(
+        margin * (radii[i] + radii[j]) / np.linalg.norm(offsets[i] - offsets[j])
+        for i in range(n_parts)
+        for j in range(i + 1, n_parts)
+    )
+    return within + min(factor, 1.0) * offsets[labels], factor
+
+
+@pytest.mark.parametrize("block", [2, 512])
+def test_packed_components_against_a_direct_computation(block, monkeypatch):
+    monkeypatch.setattr(graph_term, "PAIR_BLOCK", block)
+    layout, labels = _parts(7, [30, 50, 80, 120, 31, 40, 64], spread=1.0, apart=100.0)
+    layout = layout.astype(np.float32)
+    packed = packed_components(layout, labels, 7)
+    expected, factor = _packed_directly(layout.astype(np.float64), labels, 7, COMPONENT_MARGIN)
+    assert factor < 0.5  # the parts were far apart, and were moved
+    np.testing.assert_allclose(packed, expected, rtol=1e-6, atol=1e-6)
+    # each part moves as a whole; the closest pair ends exactly at the margin
+    for i in range(7):
+        moved = packed[labels == i] - layout[labels == i]
+        np.testing.assert_allclose(moved, np.broadcast_to(moved[0], moved.shape), atol=1e-4)
+    _, factor_after = _packed_directly(packed, labels, 7, COMPONENT_MARGIN)
+    assert factor_after == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "case", ["connected", "close", "concentric", "single points", "one far, two overlapping"]
+)
+def test_packing_leaves_parts_alone_when_it_cannot_or_need_not_move_them(case):
+    if case == "connected":
+        layout, labels = _parts(3, 40, spread=1.0, apart=50.0)
+        labels = np.zeros_like(labels)
+    elif case == "close":
+        layout, labels = _parts(3, 40, spread=1.0, apart=1.5)
+    elif case == "concentric":
+        angle = np.random.default_rng(0).uniform(0, 2 * np.pi, 200)
+        labels = np.repeat([0, 1], 100)
+        layout = np.c_[np.cos(angle), np.sin(angle)] * (1 + 4 * labels)[:, None]
+    elif case == "single points":
+        layout = np.repeat(np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]]), 20, axis=0)
+        labels = np.repeat(np.arange(3), 20)
+    else:
+        layout, labels = _parts(3, 40, spread=1.0, apart=0.0)
+        layout[labels == 2] += 100.0
+    n_parts = labels.max() + 1
+    assert packed_components(layout, labels, n_parts) is layout
+
+
+def test_far_apart_groups_come_closer_in_the_codes_and_keep_their_clusters():
+    # three groups of three clusters each: the neighbour graph falls into the
+    # three groups, which stay apart in the codes, but only about the margin
+    # apart, so that the clusters within each group keep their share of them
+    rng = np.random.default_rng(0)
+    groups = rng.normal(scale=10, size=(3, 20))
+    centres = (groups[:, None] + rng.normal(scale=0.6, size=(3, 3, 20))).reshape(9, 20)
+    cluster = np.repeat(np.arange(9), 200)
+    group = cluster // 3
+    X = centres[cluster] + rng.normal(size=(1800, 20))
+    Z = AutoencoderTransformer(n_components=3, n_neighbors=15, random_state=0).fit_transform(X)
+    c = np.stack([Z[group == g].mean(axis=0) for g in range(3)])
+    r = [np.quantile(np.linalg.norm(Z[group == g] - c[g], axis=1), 0.95) for g in range(3)]
+    apart = [np.linalg.norm(c[i] - c[j]) / (r[i] + r[j]) for i, j in [(0, 1), (0, 2), (1, 2)]]
+    assert 1.0 < min(apart) < 2.5  # about 5 apart when the layout is taken as it is
+    within = [
+        normalized_mutual_info_score(
+            cluster[group == g], KMeans(3, n_init=10, random_state=0).fit_predict(Z[group == g])
+        )
+        for g in range(3)
+    ]
+    assert np.mean(within) > 0.7  # 0.64 when the layout is taken as it is
 
 
 @pytest.mark.parametrize("dim", [1, 2, 10])

@@ -445,6 +445,8 @@ HELD_OUT_SETS = (
     ("binary_profiles", "float32"),
     ("binary_profiles", "float64"),
     ("two_clusters_per_class", "float32"),
+    ("grouped_clusters", "float32"),
+    ("uneven_groups", "float32"),
 )
 HELD_OUT_NAMES = tuple(dict.fromkeys(n for n, _ in HELD_OUT_SETS))
 # The scaling sweep over MNIST grown, seed 0: the panel's runs at these sizes

@@ -253,6 +253,7 @@ def test_ablations_quick(tmp_path, run_quick_benchmark):
         "neighbor_weight=1.0",
         "linear_path=False",
         "n_epochs x2",
+        "parts as laid out",
     )
     names = ("mnist10k", "digits", "loops", "roll_bands", "blobs", "tree")
     assert {r["dataset"] for r in report["rows"]} == set(names)
@@ -391,3 +392,22 @@ def test_shared_neighbors_quick(tmp_path, run_quick_benchmark):
     text = make_tables().clustering_shared_neighbors_table(report)
     assert "x3 (default)" in text and "bench_shared_neighbors.py --quick" in text
     assert report["git_commit"] in text
+
+
+def test_parts_as_laid_out_turns_the_packing_off_and_back_on(monkeypatch):
+    from skae import AutoencoderTransformer
+
+    bench = _bench_clustering(monkeypatch)
+    rng = np.random.default_rng(0)
+    centres = np.repeat(rng.normal(scale=20.0, size=(3, 5)), 100, axis=0)
+    X = centres + rng.normal(size=(300, 5))  # three far-apart parts of the graph
+
+    def codes():
+        model = AutoencoderTransformer(n_components=2, n_neighbors=5, n_epochs=2, random_state=0)
+        return model.fit_transform(X)
+
+    default = codes()
+    with bench.parts_as_laid_out():
+        unpacked = codes()
+    assert not np.allclose(unpacked, default)
+    np.testing.assert_array_equal(codes(), default)

@@ -126,8 +126,10 @@ class AutoencoderTransformer(BaseAutoencoder):
         rows, fewer beyond, down to umap-learn's 200 from 62,500 rows up;
         from 8,000 rows up the epochs run on as many
         threads as scikit-learn's OpenMP code, see ``OMP_NUM_THREADS`` and
-        threadpoolctl, and give the same layout on any number). Then the
-        network learns that layout: the loss adds ``neighbor_weight`` times
+        threadpoolctl, and give the same layout on any number). Parts of the
+        graph that nothing links, which the layout leaves far apart, are
+        moved closer, as far as keeps each two apart. Then the network
+        learns that layout: the loss adds ``neighbor_weight`` times
         the mean squared distance of each row's code to its position in the
         layout, which new rows then reach through the encoder. The network's
         linear path starts at the least-squares map from the rows' top

@@ -233,8 +233,12 @@ class AutoencoderTransformer(BaseAutoencoder):
         so the default asks each epoch to gain 0.1% of it. For lbfgs, the
         gradient tolerance.
 
-    verbose : bool, default=False
-        Print one line per epoch.
+    verbose : bool or int, default=False
+        Print one line per epoch. With ``n_neighbors``, also each step before
+        the network trains, as it starts: the principal components, the
+        neighbours, the fuzzy graph, the layout's start and every tenth of its
+        epochs (every epoch for ``verbose >= 2``), the graph's unlinked parts
+        if any, and the network's planned epochs.
 
     warm_start : bool, default=False
         Let ``fit`` continue from the current weights instead of starting anew,

@@ -227,8 +227,12 @@ def layout_targets(
         n_threads=n_threads,
     )
     n_parts, labels = connected_components(graph, directed=False)
+    packed = packed_components(layout, labels, n_parts)
+    if verbose and n_parts > 1:
+        where = "moved closer" if packed is not layout else "left in place, already close"
+        print(f"Graph layout: {n_parts} parts that no edge links, {where}", flush=True)
     targets = np.zeros((X.shape[0], n_components), dtype=dtype)
-    targets[rows] = scaled_targets(packed_components(layout, labels, n_parts))
+    targets[rows] = scaled_targets(packed)
     return targets, projection, axes
 
 

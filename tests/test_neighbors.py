@@ -401,7 +401,7 @@ def test_packing_leaves_parts_alone_when_it_cannot_or_need_not_move_them(case):
     assert packed_components(layout, labels, n_parts) is layout
 
 
-def test_far_apart_groups_come_closer_in_the_codes_and_keep_their_clusters():
+def test_far_apart_groups_come_closer_in_the_codes_and_keep_their_clusters(capsys):
     # three groups of three clusters each: the neighbour graph falls into the
     # three groups, which stay apart in the codes, but only about the margin
     # apart, so that the clusters within each group keep their share of them
@@ -411,7 +411,9 @@ def test_far_apart_groups_come_closer_in_the_codes_and_keep_their_clusters():
     cluster = np.repeat(np.arange(9), 200)
     group = cluster // 3
     X = centres[cluster] + rng.normal(size=(1800, 20))
-    Z = AutoencoderTransformer(n_components=3, n_neighbors=15, random_state=0).fit_transform(X)
+    model = AutoencoderTransformer(n_components=3, n_neighbors=15, random_state=0, verbose=1)
+    Z = model.fit_transform(X)
+    assert "Graph layout: 3 parts that no edge links, moved closer" in capsys.readouterr().out
     c = np.stack([Z[group == g].mean(axis=0) for g in range(3)])
     r = [np.quantile(np.linalg.norm(Z[group == g] - c[g], axis=1), 0.95) for g in range(3)]
     apart = [np.linalg.norm(c[i] - c[j]) / (r[i] + r[j]) for i, j in [(0, 1), (0, 2), (1, 2)]]

@@ -37,6 +37,9 @@ results file                             written by
                                          13 sets, ``--out docs/results/clustering/panel_2d``
 ``results/clustering/held_out/``         the ``--panel`` and ``--ablations`` commands with
                                          ``--held-out --out docs/results/clustering/held_out``
+``results/clustering/held_out/spread/``  the held-out ``--panel`` command on the three sets of
+                                         groups, seeds 0 to 4,
+                                         ``--out docs/results/clustering/held_out/spread``
 ``results/clustering/transform.json``    ``python benchmarks/bench_transform.py``
                                          ``--out docs/results/clustering``
 =======================================  ==========================================================
@@ -108,6 +111,9 @@ COMMANDS = {
     "clustering_spread": "python benchmarks/bench_clustering.py --panel --seeds 0,1,2,3,4 "
     "--datasets digits,mnist10k,loops,blobs,tree,iris,wine,breast_cancer,"
     "loops_20000,tree_20000,roll_bands_20000 --out docs/results/clustering/spread",
+    "clustering_held_out_spread": "python benchmarks/bench_clustering.py --panel --held-out "
+    "--seeds 0,1,2,3,4 --datasets nested_blobs,grouped_clusters,uneven_groups "
+    "--out docs/results/clustering/held_out/spread",
 }
 CLUSTER_METHODS = ("raw", "pca", "ae", "ae_nn", "umap")
 
@@ -1535,6 +1541,14 @@ def main(argv=None):
             "clustering_spread": clustering_spread_table(load(path))
             if path.exists()
             else missing("clustering_spread", path)
+        }
+    )
+    path = RESULTS / "clustering" / "held_out" / "spread" / "panel.json"
+    emit(
+        {
+            "clustering_held_out_spread": clustering_spread_table(load(path))
+            if path.exists()
+            else missing("clustering_held_out_spread", path)
         }
     )
     path = RESULTS / "clustering" / "layouts.json"

@@ -1455,24 +1455,6 @@ def main(argv=None):
         }
     )
 
-    path = RESULTS / "clustering" / "shared_neighbors.json"
-    emit(
-        {
-            "clustering_shared_neighbors": clustering_shared_neighbors_table(load(path))
-            if path.exists()
-            else missing("clustering_shared_neighbors", path)
-        }
-    )
-
-    path = RESULTS / "clustering" / "transform.json"
-    emit(
-        {
-            "clustering_transform": clustering_transform_table(load(path))
-            if path.exists()
-            else missing("clustering_transform", path)
-        }
-    )
-
     path = RESULTS / "speed.json"
     if path.exists():
         emit(speed_tables(load(path)))
@@ -1511,62 +1493,34 @@ def main(argv=None):
     else:
         emit({"clustering_panel": missing("clustering_panel", path)})
     emit({"clustering_panel_figure": clustering_panel_figure()})
-    path = RESULTS / "clustering" / "panel_2d" / "panel.json"
-    emit(
-        {
-            "clustering_panel_2d": clustering_panel_table(load(path))
-            if path.exists()
-            else missing("clustering_panel_2d", path)
-        }
+
+    # One table from one results file each, or a note naming the command that writes it.
+    single_tables = (
+        (
+            "clustering_shared_neighbors",
+            "clustering/shared_neighbors.json",
+            clustering_shared_neighbors_table,
+        ),
+        ("clustering_transform", "clustering/transform.json", clustering_transform_table),
+        ("clustering_panel_2d", "clustering/panel_2d/panel.json", clustering_panel_table),
+        ("clustering_held_out", "clustering/held_out/panel.json", clustering_panel_table),
+        (
+            "clustering_held_out_ablations",
+            "clustering/held_out/ablations.json",
+            clustering_ablations_table,
+        ),
+        ("clustering_spread", "clustering/spread/panel.json", clustering_spread_table),
+        (
+            "clustering_held_out_spread",
+            "clustering/held_out/spread/panel.json",
+            clustering_spread_table,
+        ),
+        ("clustering_layouts", "clustering/layouts.json", clustering_layouts_table),
+        ("clustering_ablations", "clustering/ablations.json", clustering_ablations_table),
     )
-    path = RESULTS / "clustering" / "held_out" / "panel.json"
-    emit(
-        {
-            "clustering_held_out": clustering_panel_table(load(path))
-            if path.exists()
-            else missing("clustering_held_out", path)
-        }
-    )
-    path = RESULTS / "clustering" / "held_out" / "ablations.json"
-    emit(
-        {
-            "clustering_held_out_ablations": clustering_ablations_table(load(path))
-            if path.exists()
-            else missing("clustering_held_out_ablations", path)
-        }
-    )
-    path = RESULTS / "clustering" / "spread" / "panel.json"
-    emit(
-        {
-            "clustering_spread": clustering_spread_table(load(path))
-            if path.exists()
-            else missing("clustering_spread", path)
-        }
-    )
-    path = RESULTS / "clustering" / "held_out" / "spread" / "panel.json"
-    emit(
-        {
-            "clustering_held_out_spread": clustering_spread_table(load(path))
-            if path.exists()
-            else missing("clustering_held_out_spread", path)
-        }
-    )
-    path = RESULTS / "clustering" / "layouts.json"
-    emit(
-        {
-            "clustering_layouts": clustering_layouts_table(load(path))
-            if path.exists()
-            else missing("clustering_layouts", path)
-        }
-    )
-    path = RESULTS / "clustering" / "ablations.json"
-    emit(
-        {
-            "clustering_ablations": clustering_ablations_table(load(path))
-            if path.exists()
-            else missing("clustering_ablations", path)
-        }
-    )
+    for name, relative, make_table in single_tables:
+        path = RESULTS / relative
+        emit({name: make_table(load(path)) if path.exists() else missing(name, path)})
 
     for path in written:
         print(f"wrote {path.relative_to(DOCS.parent)}")
